@@ -1,0 +1,55 @@
+/* cli.h: shared pieces of the civitas subcommands: option parsing, error
+ * reporting, passphrases. Exit codes: 0 success, 1 failure, 2 usage error. */
+#ifndef CV_CLI_H
+#define CV_CLI_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+
+#define CLI_MAX_POS 16
+
+typedef struct {
+    const char *name;  /* "--suite" */
+    int takes_value;
+    const char *value; /* after parsing: the value, or "" for a flag; NULL if absent */
+} cli_opt;
+
+typedef struct {
+    const char *cmd;   /* "keygen", for messages */
+    const char *usage; /* one line, printed on usage errors */
+    cli_opt *opts;
+    size_t nopts;
+    const char *pos[CLI_MAX_POS];
+    int npos;
+} cli_args;
+
+/* Parses argv[0..argc) into a (whose cmd, usage, opts and nopts are set).
+ * Returns 0, or 2 after printing what is wrong and the usage line. */
+int cli_parse(cli_args *a, int argc, char **argv, int min_pos, int max_pos);
+
+/* The value of option name, or NULL. */
+const char *cli_get(const cli_args *a, const char *name);
+
+/* Prints "civitas CMD: message" and returns 1. */
+int cli_fail(const cli_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "civitas CMD: <cv_errmsg()>" and returns 1. */
+int cli_fail_cv(const cli_args *a);
+
+/* The passphrase from --passphrase-file, else $CIVITAS_PASSPHRASE, else a
+ * prompt on the terminal (asked twice when confirm is set). Returns 0 with
+ * *out = NULL when none is available and none is required. */
+int cli_passphrase(const cli_args *a, int required, int confirm, char *out, size_t cap, const char **result);
+
+/* Reads a file argument ("-" is standard input) into out, at most max bytes. */
+int cli_read_input(const cli_args *a, const char *path, size_t max, cv_buf *out);
+
+/* Subcommands (argv[0] is the subcommand name). */
+int cmd_keygen(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_hash(int argc, char **argv);
+int cmd_sign(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+
+#endif
