@@ -51,5 +51,15 @@ int cmd_key(int argc, char **argv);
 int cmd_hash(int argc, char **argv);
 int cmd_sign(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_init(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_block(int argc, char **argv);
+int cmd_tx(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_send(int argc, char **argv);
+int cmd_notary(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

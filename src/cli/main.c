@@ -16,7 +16,16 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"demo", cmd_selftest, "start the embedded default (for now: version and crypto self-test)"},
+    {"demo", cmd_demo, "start a single-node chain in ./civitas-demo (created if missing)"},
+    {"init", cmd_init, "create a node home (--home DIR) or a consortium (--orgs N --out DIR)"},
+    {"node", cmd_node, "run a node: node --home DIR"},
+    {"replay", cmd_replay, "re-execute a node's stored chain from genesis and check it"},
+    {"status", cmd_status, "a node's status"},
+    {"block", cmd_block, "a block: block [HEIGHT | HASH | latest]"},
+    {"tx", cmd_tx, "a transaction with its receipt and inclusion proof: tx HASH"},
+    {"call", cmd_call, "a read-only contract call: call CONTRACT METHOD '{JSON args}'"},
+    {"send", cmd_send, "sign and send a transaction: send --key KEY CONTRACT METHOD '{JSON args}'"},
+    {"notary", cmd_notary, "stamp files: notary stamp FILE... --key KEY"},
     {"version", cmd_version, "print the version"},
     {"selftest", cmd_selftest, "run the crypto known-answer self-test"},
     {"keygen", cmd_keygen, "create a key file: keygen --suite std|gm -o FILE [--encrypt]"},

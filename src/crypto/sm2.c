@@ -184,8 +184,8 @@ int cv_sm2_sign(const cv_keypair *key, const void *msg, size_t len, cv_sig *out)
 
 int cv_sm2_verify(const cv_pubkey *pub, const void *msg, size_t len, const cv_sig *sig)
 {
-    if (pub->len != SM2_PUB_LEN)
-        return cv_fail(CV_EBADSIG, "SM2 public key has the wrong length");
+    if (pub->len != SM2_PUB_LEN || pub->bytes[0] != 0x04)
+        return cv_fail(CV_EBADSIG, "SM2 public key is not 65 bytes 04||x||y");
     EVP_PKEY *pkey = NULL;
     if (make_pkey(pub->bytes, NULL, &pkey))
         return cv_fail(CV_EBADSIG, "SM2 public key is not a valid point");

@@ -1,0 +1,291 @@
+/* cmd_client.c: commands that talk to a node over JSON-RPC: status, block,
+ * tx, call, send, notary stamp. The node is found from --rpc URL, or from
+ * --home DIR (that node's config), or else the local demo node. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "cli/cli.h"
+#include "crypto/keyfile.h"
+#include "exec/exec.h"
+#include "ledger/tx.h"
+#include "node/node.h"
+#include "rpc/httpc.h"
+
+#define CLIENT_TIMEOUT_MS 70000
+#define WAIT_MS 30000
+#define EXPIRY_BLOCKS 100 /* default validity of a sent transaction */
+
+/* The options every client command takes. */
+#define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
+
+static int open_client(const cli_args *a, cv_httpc *c)
+{
+    const char *url = cli_get(a, "--rpc"), *home = cli_get(a, "--home");
+    cv_node_config cfg;
+    struct stat st;
+    if (!url && !home && stat("civitas-demo/config.json", &st) == 0)
+        home = "civitas-demo";
+    if (!url && home) {
+        if (cv_node_config_load(home, &cfg) != CV_OK)
+            return cli_fail_cv(a);
+        url = cfg.rpc_listen;
+    }
+    if (cv_httpc_init(c, url ? url : "127.0.0.1:8645", CLIENT_TIMEOUT_MS) != CV_OK)
+        return cli_fail_cv(a);
+    return 0;
+}
+
+static void print_json(json_t *v)
+{
+    char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+}
+
+/* Calls method and prints its result; steals params. */
+static int call_and_print(const cli_args *a, const char *method, json_t *params)
+{
+    cv_httpc c;
+    json_t *result = NULL;
+    int rc = open_client(a, &c);
+    if (rc) {
+        json_decref(params);
+        return rc;
+    }
+    if (cv_httpc_call(&c, method, params, &result, NULL) != CV_OK)
+        rc = cli_fail_cv(a);
+    else
+        print_json(result);
+    json_decref(params);
+    json_decref(result);
+    cv_httpc_close(&c);
+    return rc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    cli_opt opts[] = {CLIENT_OPTS};
+    cli_args a = {"status", "status [--rpc URL | --home DIR]", opts, 2, {0}, 0};
+    int rc = cli_parse(&a, argc, argv, 0, 0);
+    return rc ? rc : call_and_print(&a, "status", json_object());
+}
+
+int cmd_block(int argc, char **argv)
+{
+    cli_opt opts[] = {CLIENT_OPTS, {"--full", 0, NULL}};
+    cli_args a = {"block", "block [HEIGHT | HASH | latest] [--full] [--rpc URL | --home DIR]", opts, 3, {0}, 0};
+    int rc = cli_parse(&a, argc, argv, 0, 1);
+    if (rc)
+        return rc;
+    const char *which = a.npos ? a.pos[0] : "latest";
+    json_t *params = json_pack("{s:b}", "full", cli_get(&a, "--full") != NULL);
+    if (strcmp(which, "latest") == 0)
+        return call_and_print(&a, "block_latest", params);
+    char *end;
+    unsigned long long h = strtoull(which, &end, 10);
+    if (*end == '\0' && end != which && strlen(which) < 20)
+        json_object_set_new(params, "height", json_integer((json_int_t)h));
+    else
+        json_object_set_new(params, "hash", json_string(which));
+    return call_and_print(&a, "block_get", params);
+}
+
+int cmd_tx(int argc, char **argv)
+{
+    cli_opt opts[] = {CLIENT_OPTS};
+    cli_args a = {"tx", "tx HASH [--rpc URL | --home DIR]", opts, 2, {0}, 0};
+    int rc = cli_parse(&a, argc, argv, 1, 1);
+    return rc ? rc : call_and_print(&a, "tx_get", json_pack("{s:s}", "hash", a.pos[0]));
+}
+
+/* Parses a JSON object argument ("{}" when absent). */
+static int parse_args_json(const cli_args *a, const char *text, json_t **out)
+{
+    json_error_t jerr;
+    *out = json_loads(text ? text : "{}", 0, &jerr);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        return cli_fail(a, "arguments must be a JSON object, e.g. '{\"hash\": \"...\"}' (%s)", jerr.text);
+    }
+    return 0;
+}
+
+int cmd_call(int argc, char **argv)
+{
+    cli_opt opts[] = {CLIENT_OPTS};
+    cli_args a = {"call", "call CONTRACT METHOD ['{JSON args}'] [--rpc URL | --home DIR]", opts, 2, {0}, 0};
+    int rc = cli_parse(&a, argc, argv, 2, 3);
+    json_t *args;
+    if (rc || (rc = parse_args_json(&a, a.npos > 2 ? a.pos[2] : NULL, &args)))
+        return rc;
+    return call_and_print(&a, "call", json_pack("{s:s, s:s, s:o}", "contract", a.pos[0], "method", a.pos[1],
+                                                 "args", args));
+}
+
+/* The chain id, suite and height, from the node. */
+static int chain_status(const cli_args *a, cv_httpc *c, char *chain_id, cv_suite *suite, uint64_t *height)
+{
+    json_t *st = NULL;
+    if (cv_httpc_call(c, "status", NULL, &st, NULL) != CV_OK)
+        return cli_fail_cv(a);
+    const char *id = json_string_value(json_object_get(st, "chain_id"));
+    const char *s = json_string_value(json_object_get(st, "suite"));
+    json_t *h = json_object_get(st, "height");
+    int rc = 0;
+    if (!id || !s || !json_is_integer(h) || strlen(id) > CV_CHAIN_ID_MAX || cv_suite_parse(s, suite) != CV_OK)
+        rc = cli_fail(a, "the node's status lacks chain_id, suite or height");
+    else {
+        strcpy(chain_id, id);
+        *height = (uint64_t)json_integer_value(h);
+    }
+    json_decref(st);
+    return rc;
+}
+
+static int load_signing_key(const cli_args *a, cv_keypair *key)
+{
+    const char *path = cli_get(a, "--key");
+    char pass[256];
+    const char *passphrase = NULL;
+    if (!path)
+        return cli_fail(a, "--key KEYFILE is required to sign");
+    int enc = cv_keyfile_is_encrypted(path);
+    if (enc < 0)
+        return cli_fail_cv(a);
+    if (enc && cli_passphrase(a, 1, 0, pass, sizeof pass, &passphrase))
+        return 1;
+    int rc = cv_keyfile_read(path, passphrase, key) == CV_OK ? 0 : cli_fail_cv(a);
+    memset(pass, 0, sizeof pass);
+    return rc;
+}
+
+/* Signs contract.method(args) with the key, sends it, and unless --no-wait
+ * waits for its receipt; prints the outcome. Returns 1 if it failed. */
+static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract,
+                   const char *method, const json_t *args)
+{
+    cv_tx tx = {0};
+    cv_buf enc_args = {0}, raw = {0};
+    uint64_t height = 0;
+    cv_suite suite = CV_SUITE_STD;
+    int rc = chain_status(a, c, tx.chain_id, &suite, &height);
+    if (rc)
+        return rc;
+    if (suite != key->suite)
+        return cli_fail(a, "the chain uses the %s suite but the key is %s", cv_suite_name(suite),
+                        cv_suite_name(key->suite));
+    if (cv_exec_args_from_json(contract, method, args, &enc_args) != CV_OK)
+        return cli_fail_cv(a);
+    snprintf(tx.contract, sizeof tx.contract, "%s", contract);
+    snprintf(tx.method, sizeof tx.method, "%s", method);
+    cv_random(&tx.nonce, sizeof tx.nonce);
+    tx.expiry = height + EXPIRY_BLOCKS;
+    tx.args = enc_args.data;
+    tx.args_len = enc_args.len;
+    char *hex = NULL, hash_hex[2 * CV_HASH_LEN + 1];
+    json_t *sent = NULL, *receipt = NULL;
+    if (cv_tx_sign(&tx, key, &raw) != CV_OK)
+        rc = cli_fail_cv(a);
+    else if (!(hex = malloc(2 * raw.len + 1)))
+        rc = cli_fail(a, "out of memory");
+    if (!rc) {
+        cv_hex_encode(raw.data, raw.len, hex);
+        cv_hex_encode(tx.hash, CV_HASH_LEN, hash_hex);
+        if (cv_httpc_call(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent, NULL) != CV_OK)
+            rc = cli_fail_cv(a);
+    }
+    if (!rc && cli_get(a, "--no-wait"))
+        printf("sent %s.%s: tx %s\n", contract, method, hash_hex);
+    else if (!rc && cv_httpc_call(c, "tx_wait", json_pack("{s:s, s:i}", "hash", hash_hex, "timeout_ms", WAIT_MS),
+                                  &receipt, NULL) != CV_OK)
+        rc = cli_fail(a, "tx %s sent but not seen committed: %s", hash_hex, cv_errmsg());
+    else if (!rc) {
+        json_t *r = json_object_get(receipt, "receipt");
+        int ok = json_is_true(json_object_get(r, "ok"));
+        printf("%s.%s: tx %s in block %lld: %s\n", contract, method, hash_hex,
+               (long long)json_integer_value(json_object_get(receipt, "height")),
+               ok ? "ok" : json_string_value(json_object_get(r, "error")));
+        if (!ok)
+            rc = 1;
+    }
+    json_decref(sent);
+    json_decref(receipt);
+    free(hex);
+    cv_buf_free(&enc_args);
+    cv_buf_free(&raw);
+    return rc;
+}
+
+int cmd_send(int argc, char **argv)
+{
+    cli_opt opts[] = {CLIENT_OPTS, {"--key", 1, NULL}, {"--passphrase-file", 1, NULL}, {"--no-wait", 0, NULL}};
+    cli_args a = {"send", "send --key KEYFILE CONTRACT METHOD ['{JSON args}'] [--no-wait] [--rpc URL | --home DIR]",
+                  opts, 5, {0}, 0};
+    int rc = cli_parse(&a, argc, argv, 2, 3);
+    json_t *args = NULL;
+    cv_keypair key;
+    cv_httpc c;
+    if (rc || (rc = parse_args_json(&a, a.npos > 2 ? a.pos[2] : NULL, &args)))
+        return rc;
+    if (!(rc = load_signing_key(&a, &key))) {
+        if (!(rc = open_client(&a, &c)))
+            rc = send_tx(&a, &c, &key, a.pos[0], a.pos[1], args);
+        cv_httpc_close(&c);
+        cv_key_wipe(&key);
+    }
+    json_decref(args);
+    return rc;
+}
+
+/* Hashes a file with the suite, as hex. */
+static int file_digest_hex(const cli_args *a, cv_suite suite, const char *path, char hex[2 * CV_HASH_LEN + 1])
+{
+    cv_buf data = {0};
+    uint8_t digest[CV_HASH_LEN];
+    if (cli_read_input(a, path, (size_t)1 << 32, &data))
+        return 1;
+    int rc = cv_hash(suite, data.data, data.len, digest) == CV_OK ? 0 : cli_fail_cv(a);
+    cv_buf_free(&data);
+    cv_hex_encode(digest, CV_HASH_LEN, hex);
+    return rc;
+}
+
+int cmd_notary(int argc, char **argv)
+{
+    cli_opt opts[] = {CLIENT_OPTS, {"--key", 1, NULL}, {"--passphrase-file", 1, NULL}, {"--label", 1, NULL},
+                      {"--no-wait", 0, NULL}};
+    cli_args a = {"notary", "notary stamp FILE... --key KEYFILE [--label TEXT] [--rpc URL | --home DIR]", opts, 6,
+                  {0}, 0};
+    int rc = cli_parse(&a, argc, argv, 2, CLI_MAX_POS);
+    if (rc)
+        return rc;
+    if (strcmp(a.pos[0], "stamp") != 0)
+        return cli_fail(&a, "unknown notary command \"%s\"\nusage: civitas %s", a.pos[0], a.usage);
+    cv_keypair key;
+    cv_httpc c;
+    if ((rc = load_signing_key(&a, &key)))
+        return rc;
+    if ((rc = open_client(&a, &c))) {
+        cv_key_wipe(&key);
+        return rc;
+    }
+    const char *label = cli_get(&a, "--label");
+    for (int i = 1; i < a.npos && !rc; i++) {
+        char hex[2 * CV_HASH_LEN + 1];
+        if ((rc = file_digest_hex(&a, key.suite, a.pos[i], hex)))
+            break;
+        json_t *args = json_pack("{s:s, s:s}", "hash", hex, "label", label ? label : "");
+        printf("%s  %s\n", hex, a.pos[i]);
+        rc = send_tx(&a, &c, &key, "notary", "stamp", args);
+        json_decref(args);
+    }
+    cv_httpc_close(&c);
+    cv_key_wipe(&key);
+    return rc;
+}

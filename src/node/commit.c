@@ -1,0 +1,63 @@
+/* commit.c: header completion and the atomic store commit of a block
+ * (see commit.h). */
+#include "node/commit.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "crypto/merkle.h"
+
+int cv_commit_tx_root(cv_suite suite, const cv_tx *txs, size_t ntx, uint8_t root[CV_HASH_LEN])
+{
+    uint8_t(*leaves)[CV_HASH_LEN] = malloc((ntx ? ntx : 1) * CV_HASH_LEN);
+    if (!leaves)
+        return cv_fail(CV_ENOMEM, "out of memory hashing %zu transactions", ntx);
+    int rc = CV_OK;
+    for (size_t i = 0; i < ntx && !rc; i++)
+        rc = cv_merkle_leaf_hash(suite, txs[i].hash, CV_HASH_LEN, leaves[i]);
+    if (!rc)
+        rc = cv_merkle_root(suite, (const uint8_t *)leaves, ntx, root);
+    free(leaves);
+    return rc;
+}
+
+int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec_result *r, const cv_tx *txs,
+                    const uint8_t *const *raws, const size_t *lens, size_t ntx, uint8_t hash[CV_HASH_LEN])
+{
+    size_t slots = ntx ? ntx : 1;
+    uint8_t(*tx_hashes)[CV_HASH_LEN] = malloc(slots * CV_HASH_LEN);
+    uint8_t(*body_hashes)[CV_HASH_LEN] = malloc(slots * CV_HASH_LEN);
+    const uint8_t **receipts = malloc(slots * sizeof *receipts);
+    size_t *receipt_lens = malloc(slots * sizeof *receipt_lens);
+    cv_buf block = {0};
+    int rc = CV_OK;
+    if (!tx_hashes || !body_hashes || !receipts || !receipt_lens)
+        rc = cv_fail(CV_ENOMEM, "out of memory committing a block of %zu transactions", ntx);
+    for (size_t i = 0; i < ntx && !rc; i++) {
+        memcpy(tx_hashes[i], txs[i].hash, CV_HASH_LEN);
+        memcpy(body_hashes[i], txs[i].body_hash, CV_HASH_LEN);
+        receipts[i] = r->receipts[i].data;
+        receipt_lens[i] = r->receipts[i].len;
+    }
+    h->tx_count = ntx;
+    memcpy(h->receipt_root, r->receipt_root, CV_HASH_LEN);
+    memcpy(h->state_root, r->state_root, CV_HASH_LEN);
+    if (!rc && !(rc = cv_commit_tx_root(suite, txs, ntx, h->tx_root)) &&
+        !(rc = cv_block_encode(h, raws, lens, ntx, &block)) && !(rc = cv_header_hash(suite, h, hash))) {
+        cv_store_batch b = {
+            .height = h->height, .hash = hash, .block = block.data, .block_len = block.len,
+            .tx_count = ntx, .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])tx_hashes,
+            .tx_body_hashes = (const uint8_t(*)[CV_HASH_LEN])body_hashes, .receipts = receipts,
+            .receipt_lens = receipt_lens, .writes = r->writes, .nwrites = r->nwrites,
+            .state_root = r->state_root,
+        };
+        rc = cv_store_commit(store, &b);
+    }
+    free(tx_hashes);
+    free(body_hashes);
+    free(receipts);
+    free(receipt_lens);
+    cv_buf_free(&block);
+    return rc;
+}

@@ -1,0 +1,514 @@
+/* node.c: the node runtime: opening the chain, admission, block production
+ * (see node.h). Threads: RPC threads call cv_node_submit and the waits; one
+ * producer thread cuts, executes and commits blocks; a verification pool
+ * checks signatures of submitted batches. */
+#include "node/node.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "codec/codec.h"
+#include "consensus/solo.h"
+#include "crypto/keyfile.h"
+#include "ledger/block.h"
+#include "node/commit.h"
+#include "node/mempool.h"
+
+struct cv_node {
+    cv_node_config cfg;
+    cv_genesis genesis;
+    cv_keypair key;
+    uint8_t proposer[CV_ADDR_LEN];
+    uint8_t validators_hash[CV_HASH_LEN];
+    cv_store *store;
+    cv_state_source src;
+    cv_mempool *mempool;
+    cv_pool *verify_pool;
+    cv_solo solo;
+
+    pthread_t producer;
+    int started;
+    atomic_int stopping;
+
+    /* The last committed block, guarded by mu; commit_seq counts commits. */
+    pthread_mutex_t mu;
+    pthread_cond_t committed;
+    uint64_t height;
+    uint64_t last_time_ms;
+    uint8_t last_hash[CV_HASH_LEN];
+    uint8_t state_root[CV_HASH_LEN];
+    uint64_t commit_seq;
+
+    atomic_uint_fast64_t txs_committed, txs_rejected, tx_max_bytes;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* path relative to the node's home, or as is when absolute. */
+static void home_path(const cv_node_config *cfg, const char *rel, char *out, size_t cap)
+{
+    if (rel[0] == '/')
+        snprintf(out, cap, "%s", rel);
+    else
+        snprintf(out, cap, "%s/%s", cfg->home, rel);
+}
+
+/* The hash of the validator set: the suite hash of the canonical list of
+ * (public key, power) in genesis order. */
+static int hash_validators(const cv_genesis *g, uint8_t out[CV_HASH_LEN])
+{
+    cv_buf b = {0};
+    cv_enc e;
+    cv_enc_init(&e, &b);
+    cv_enc_list_begin(&e, 1, CV_CODEC_MSG_LIST);
+    for (size_t i = 0; i < g->nvalidators; i++) {
+        cv_enc_msg_begin(&e, CV_CODEC_ITEM);
+        cv_enc_bytes(&e, 1, g->validators[i].pub.bytes, g->validators[i].pub.len);
+        cv_enc_uint(&e, 2, g->validators[i].power);
+        cv_enc_end(&e);
+    }
+    cv_enc_end(&e);
+    int rc = cv_enc_finish(&e);
+    if (!rc)
+        rc = cv_hash(g->chain.suite, b.data, b.len, out);
+    cv_buf_free(&b);
+    return rc;
+}
+
+static int load_key(cv_node *n)
+{
+    char path[2200];
+    home_path(&n->cfg, n->cfg.key_file, path, sizeof path);
+    int rc = cv_keyfile_read(path, getenv("CIVITAS_PASSPHRASE"), &n->key);
+    if (rc)
+        return rc;
+    if (n->key.suite != n->genesis.chain.suite)
+        return cv_fail(CV_EINVAL, "%s is a %s key but the chain uses the %s suite", path,
+                       cv_suite_name(n->key.suite), cv_suite_name(n->genesis.chain.suite));
+    return cv_address(&n->key.pub, n->proposer);
+}
+
+/* Commits an executed block and makes it the node's last block. */
+static int commit_block(cv_node *n, cv_header *h, const cv_exec_result *r, const cv_mempool_entry *entries,
+                        const cv_tx *txs, size_t ntx)
+{
+    size_t slots = ntx ? ntx : 1;
+    const uint8_t **raws = malloc(slots * sizeof *raws);
+    size_t *lens = malloc(slots * sizeof *lens);
+    uint8_t hash[CV_HASH_LEN];
+    int rc = raws && lens ? CV_OK : cv_fail(CV_ENOMEM, "out of memory committing a block");
+    for (size_t i = 0; i < ntx && !rc; i++) {
+        raws[i] = entries[i].raw;
+        lens[i] = entries[i].len;
+    }
+    if (!rc)
+        rc = cv_commit_block(n->store, n->genesis.chain.suite, h, r, txs, raws, lens, ntx, hash);
+    free(raws);
+    free(lens);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&n->mu);
+    n->height = h->height;
+    n->last_time_ms = h->time_ms;
+    memcpy(n->last_hash, hash, CV_HASH_LEN);
+    memcpy(n->state_root, r->state_root, CV_HASH_LEN);
+    n->commit_seq++;
+    pthread_cond_broadcast(&n->committed);
+    pthread_mutex_unlock(&n->mu);
+    return CV_OK;
+}
+
+static int commit_genesis(cv_node *n)
+{
+    cv_exec_result r;
+    int rc = cv_exec_genesis(&n->genesis, &r);
+    if (rc)
+        return rc;
+    cv_header h = {.height = 0, .time_ms = n->genesis.time_ms};
+    strcpy(h.chain_id, n->genesis.chain.chain_id);
+    memcpy(h.prev_hash, n->genesis.chain.genesis_hash, CV_HASH_LEN);
+    memcpy(h.validators_hash, n->validators_hash, CV_HASH_LEN);
+    rc = commit_block(n, &h, &r, NULL, NULL, 0);
+    cv_exec_result_free(&r);
+    if (!rc)
+        cv_info("committed the genesis block of chain %s", n->genesis.chain.chain_id);
+    return rc;
+}
+
+/* Loads the last block's header into the node, checking the chain's identity. */
+static int resume_chain(cv_node *n)
+{
+    cv_buf raw = {0};
+    cv_block b0, last;
+    uint64_t height;
+    int rc = cv_store_height(n->store, &height);
+    if (!rc)
+        rc = cv_store_block(n->store, 0, &raw);
+    if (!rc && !(rc = cv_block_decode(raw.data, raw.len, 0, 0, &b0))) {
+        if (memcmp(b0.header.prev_hash, n->genesis.chain.genesis_hash, CV_HASH_LEN) != 0 ||
+            strcmp(b0.header.chain_id, n->genesis.chain.chain_id) != 0)
+            rc = cv_fail(CV_EINVAL, "the store in %s belongs to another chain or genesis file", n->cfg.data_dir);
+        cv_block_free(&b0);
+    }
+    if (!rc)
+        rc = cv_store_block(n->store, height, &raw);
+    if (!rc && !(rc = cv_block_decode(raw.data, raw.len, CV_BLOCK_TX_HARD_MAX, CV_TX_HARD_MAX, &last))) {
+        n->height = height;
+        n->last_time_ms = last.header.time_ms;
+        memcpy(n->state_root, last.header.state_root, CV_HASH_LEN);
+        rc = cv_header_hash(n->genesis.chain.suite, &last.header, n->last_hash);
+        cv_block_free(&last);
+    }
+    cv_buf_free(&raw);
+    return rc;
+}
+
+static int open_parts(cv_node *n)
+{
+    char path[2200];
+    home_path(&n->cfg, n->cfg.genesis_file, path, sizeof path);
+    int rc = cv_genesis_load(path, &n->genesis);
+    if (rc || (rc = hash_validators(&n->genesis, n->validators_hash)) || (rc = load_key(n)))
+        return rc;
+    home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
+    if ((rc = cv_store_open(path, &n->store)))
+        return rc;
+    n->src = cv_state_source_store(n->store);
+    unsigned threads = n->cfg.verify_threads ? n->cfg.verify_threads : cv_cpu_count();
+    if ((rc = cv_pool_create(threads, &n->verify_pool)) ||
+        (rc = cv_mempool_create(n->cfg.mempool_max, &n->mempool)))
+        return rc;
+    uint64_t height;
+    rc = cv_store_height(n->store, &height);
+    if (rc == CV_ENOTFOUND)
+        rc = commit_genesis(n);
+    return rc ? rc : resume_chain(n);
+}
+
+int cv_node_open(const cv_node_config *cfg, cv_node **out)
+{
+    cv_node *n = calloc(1, sizeof *n);
+    if (!n)
+        return cv_fail(CV_ENOMEM, "out of memory opening a node");
+    n->cfg = *cfg;
+    pthread_mutex_init(&n->mu, NULL);
+    pthread_cond_init(&n->committed, NULL);
+    int rc = open_parts(n);
+    if (rc) {
+        cv_node_close(n);
+        return rc;
+    }
+    uint64_t tx_max;
+    if (cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
+        atomic_store(&n->tx_max_bytes, tx_max);
+    *out = n;
+    return CV_OK;
+}
+
+/* ---- block production ------------------------------------------------ */
+
+/* Drops transactions that expired before height (they can never commit), and
+ * releases them from the mempool; returns how many remain, compacted. */
+static size_t drop_expired(cv_node *n, cv_mempool_entry *txs, size_t count, uint64_t height)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (txs[i].tx.expiry >= height) {
+            txs[kept++] = txs[i];
+            continue;
+        }
+        cv_mempool_done(n->mempool, &txs[i], 1);
+        atomic_fetch_add(&n->txs_rejected, 1);
+    }
+    return kept;
+}
+
+static int produce_block(cv_node *n, cv_mempool_entry *txs, size_t count)
+{
+    cv_block_ctx ctx = {.chain = &n->genesis.chain};
+    pthread_mutex_lock(&n->mu);
+    ctx.height = n->height + 1;
+    ctx.time_ms = now_ms();
+    if (ctx.time_ms <= n->last_time_ms)
+        ctx.time_ms = n->last_time_ms + 1; /* block times strictly increase */
+    memcpy(ctx.prev_state_root, n->state_root, CV_HASH_LEN);
+    cv_header h = {.height = ctx.height, .time_ms = ctx.time_ms};
+    memcpy(h.prev_hash, n->last_hash, CV_HASH_LEN);
+    pthread_mutex_unlock(&n->mu);
+    memcpy(ctx.proposer, n->proposer, CV_ADDR_LEN);
+    strcpy(h.chain_id, n->genesis.chain.chain_id);
+    memcpy(h.validators_hash, n->validators_hash, CV_HASH_LEN);
+    memcpy(h.proposer, n->proposer, CV_ADDR_LEN);
+
+    count = drop_expired(n, txs, count, ctx.height);
+    cv_tx *decoded = malloc((count ? count : 1) * sizeof *decoded);
+    uint8_t *sig_ok = malloc(count ? count : 1);
+    if (!decoded || !sig_ok) {
+        free(decoded);
+        free(sig_ok);
+        return cv_fail(CV_ENOMEM, "out of memory building block %llu", (unsigned long long)ctx.height);
+    }
+    for (size_t i = 0; i < count; i++) {
+        decoded[i] = txs[i].tx;
+        sig_ok[i] = 1; /* verified at admission */
+    }
+    cv_exec_result r;
+    int rc = cv_exec_block(&ctx, &n->src, decoded, count, sig_ok, &r);
+    if (!rc) {
+        rc = commit_block(n, &h, &r, txs, decoded, count);
+        if (!rc) {
+            atomic_fetch_add(&n->txs_committed, count);
+            cv_debug("block %llu: %zu transactions (%zu failed)", (unsigned long long)h.height, count, r.failed);
+        }
+        cv_exec_result_free(&r);
+    }
+    cv_mempool_done(n->mempool, txs, count);
+    free(decoded);
+    free(sig_ok);
+    return rc;
+}
+
+static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_ms)
+{
+    uint64_t tx_max;
+    if (cv_exec_param(&n->src, "block_max_txs", max_txs) != CV_OK)
+        *max_txs = cv_param_find("block_max_txs")->def;
+    if (cv_exec_param(&n->src, "block_interval_ms", interval_ms) != CV_OK)
+        *interval_ms = cv_param_find("block_interval_ms")->def;
+    if (cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
+        atomic_store(&n->tx_max_bytes, tx_max);
+}
+
+static void *producer_main(void *arg)
+{
+    cv_node *n = arg;
+    uint64_t max_txs, interval_ms;
+    read_block_params(n, &max_txs, &interval_ms);
+    cv_solo_init(&n->solo, interval_ms, max_txs, now_ms());
+    cv_mempool_entry *batch = malloc(max_txs * sizeof *batch);
+    while (batch && !atomic_load(&n->stopping)) {
+        size_t pending = cv_mempool_size(n->mempool);
+        cv_solo_decision d = cv_solo_step(&n->solo, now_ms(), pending);
+        if (!d.cut) {
+            cv_mempool_wait(n->mempool, pending ? max_txs : 1, d.wake_ms);
+            continue;
+        }
+        size_t count = cv_mempool_take(n->mempool, max_txs, batch);
+        if (produce_block(n, batch, count) != CV_OK) {
+            cv_error("block production stopped: %s", cv_errmsg());
+            break;
+        }
+        uint64_t new_max = max_txs;
+        read_block_params(n, &new_max, &n->solo.interval_ms);
+        if (new_max > max_txs) {
+            cv_mempool_entry *grown = realloc(batch, new_max * sizeof *batch);
+            if (!grown)
+                break;
+            batch = grown;
+        }
+        max_txs = n->solo.max_txs = new_max;
+    }
+    if (!batch)
+        cv_error("block production stopped: out of memory");
+    free(batch);
+    return NULL;
+}
+
+int cv_node_start(cv_node *n)
+{
+    char addr[CV_ADDR_STR_MAX];
+    if (pthread_create(&n->producer, NULL, producer_main, n) != 0)
+        return cv_fail(CV_ENOMEM, "cannot start the block producer thread");
+    n->started = 1;
+    cv_address_string(&n->key.pub, addr);
+    cv_info("node started: chain %s (%s suite), height %llu, proposer %s", n->genesis.chain.chain_id,
+            cv_suite_name(n->genesis.chain.suite), (unsigned long long)n->height, addr);
+    return CV_OK;
+}
+
+void cv_node_close(cv_node *n)
+{
+    if (!n)
+        return;
+    if (n->started) {
+        atomic_store(&n->stopping, 1);
+        cv_mempool_wake(n->mempool);
+        pthread_join(n->producer, NULL);
+    }
+    pthread_mutex_lock(&n->mu);
+    pthread_cond_broadcast(&n->committed);
+    pthread_mutex_unlock(&n->mu);
+    cv_mempool_destroy(n->mempool);
+    cv_pool_destroy(n->verify_pool);
+    cv_store_close(n->store);
+    cv_genesis_free(&n->genesis);
+    cv_key_wipe(&n->key);
+    pthread_cond_destroy(&n->committed);
+    pthread_mutex_destroy(&n->mu);
+    free(n);
+}
+
+/* ---- queries and admission --------------------------------------------- */
+
+const cv_chain *cv_node_chain(const cv_node *n) { return &n->genesis.chain; }
+cv_store *cv_node_store(cv_node *n) { return n->store; }
+const cv_state_source *cv_node_state(const cv_node *n) { return &n->src; }
+const cv_node_config *cv_node_get_config(const cv_node *n) { return &n->cfg; }
+
+static uint64_t current_height(cv_node *n)
+{
+    pthread_mutex_lock(&n->mu);
+    uint64_t h = n->height;
+    pthread_mutex_unlock(&n->mu);
+    return h;
+}
+
+static void record_error(int rc, int *result, char *error)
+{
+    *result = rc;
+    snprintf(error, CV_ERROR_MAX + 1, "%s", rc ? cv_errmsg() : "");
+}
+
+/* Verifies the signatures of the admissible transactions (those whose result
+ * is still CV_OK): on the calling thread for one, on the pool for more. */
+static int verify_admissible(cv_node *n, const cv_tx *decoded, size_t count, int *results,
+                             char (*errors)[CV_ERROR_MAX + 1])
+{
+    cv_verify_item *items = malloc((count ? count : 1) * sizeof *items);
+    size_t *which = malloc((count ? count : 1) * sizeof *which);
+    uint8_t *ok = malloc(count ? count : 1);
+    if (!items || !which || !ok) {
+        free(items);
+        free(which);
+        free(ok);
+        return cv_fail(CV_ENOMEM, "out of memory verifying %zu transactions", count);
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < count; i++)
+        if (results[i] == CV_OK) {
+            items[m] = cv_tx_verify_item(&decoded[i]);
+            which[m++] = i;
+        }
+    cv_verify_batch(m > 1 ? n->verify_pool : NULL, items, m, ok);
+    for (size_t j = 0; j < m; j++)
+        if (!ok[j])
+            record_error(cv_fail(CV_EBADSIG, "bad signature: the sender's key did not sign this transaction"),
+                         &results[which[j]], errors[which[j]]);
+    free(items);
+    free(which);
+    free(ok);
+    return CV_OK;
+}
+
+int cv_node_submit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size_t count, int *results,
+                   char (*errors)[CV_ERROR_MAX + 1], uint8_t (*hashes)[CV_HASH_LEN])
+{
+    cv_tx *decoded = malloc((count ? count : 1) * sizeof *decoded);
+    if (!decoded)
+        return cv_fail(CV_ENOMEM, "out of memory admitting %zu transactions", count);
+    uint64_t height = current_height(n) + 1;
+    size_t tx_max = (size_t)atomic_load(&n->tx_max_bytes);
+    for (size_t i = 0; i < count; i++) {
+        int rc = cv_tx_decode(txs[i], lens[i], tx_max, &decoded[i]);
+        if (!rc)
+            rc = cv_exec_check_tx(&n->genesis.chain, &n->src, height, &decoded[i], lens[i]);
+        record_error(rc, &results[i], errors[i]);
+        memcpy(hashes[i], decoded[i].hash, CV_HASH_LEN);
+    }
+    int rc = verify_admissible(n, decoded, count, results, errors);
+    for (size_t i = 0; !rc && i < count; i++)
+        if (results[i] == CV_OK)
+            record_error(cv_mempool_add(n->mempool, txs[i], lens[i], &decoded[i]), &results[i], errors[i]);
+    for (size_t i = 0; !rc && i < count; i++)
+        if (results[i] != CV_OK)
+            atomic_fetch_add(&n->txs_rejected, 1);
+    free(decoded);
+    return rc;
+}
+
+/* Absolute deadline for pthread_cond_timedwait. */
+static struct timespec deadline_after(int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Waits for the next commit after seq, or the deadline; 0 on timeout. */
+static int wait_commit(cv_node *n, uint64_t seq, const struct timespec *deadline)
+{
+    int more = 1;
+    pthread_mutex_lock(&n->mu);
+    while (n->commit_seq == seq && more && !atomic_load(&n->stopping))
+        more = pthread_cond_timedwait(&n->committed, &n->mu, deadline) != ETIMEDOUT;
+    more = n->commit_seq != seq;
+    pthread_mutex_unlock(&n->mu);
+    return more;
+}
+
+static uint64_t commit_seq(cv_node *n)
+{
+    pthread_mutex_lock(&n->mu);
+    uint64_t seq = n->commit_seq;
+    pthread_mutex_unlock(&n->mu);
+    return seq;
+}
+
+int cv_node_wait_tx(cv_node *n, const uint8_t hash[CV_HASH_LEN], int timeout_ms, uint64_t *height,
+                    uint32_t *index)
+{
+    struct timespec deadline = deadline_after(timeout_ms);
+    for (;;) {
+        uint64_t seq = commit_seq(n);
+        int rc = cv_store_tx_location(n->store, hash, height, index);
+        if (rc != CV_ENOTFOUND)
+            return rc;
+        if (!wait_commit(n, seq, &deadline))
+            return cv_fail(CV_ENOTFOUND, "transaction not committed within %d ms", timeout_ms);
+    }
+}
+
+int cv_node_wait_height(cv_node *n, uint64_t after, int timeout_ms, uint64_t *height)
+{
+    struct timespec deadline = deadline_after(timeout_ms);
+    for (;;) {
+        uint64_t seq = commit_seq(n);
+        *height = current_height(n);
+        if (*height > after)
+            return CV_OK;
+        if (!wait_commit(n, seq, &deadline)) {
+            *height = current_height(n);
+            return *height > after ? CV_OK : cv_fail(CV_ENOTFOUND, "no block above %llu within %d ms",
+                                                    (unsigned long long)after, timeout_ms);
+        }
+    }
+}
+
+void cv_node_get_status(cv_node *n, cv_node_status *st)
+{
+    memset(st, 0, sizeof *st);
+    st->height = current_height(n);
+    st->mempool_size = cv_mempool_size(n->mempool);
+    st->mempool_max = cv_mempool_capacity(n->mempool);
+    st->txs_committed = atomic_load(&n->txs_committed);
+    st->txs_rejected = atomic_load(&n->txs_rejected);
+    cv_address_string(&n->key.pub, st->proposer);
+}

@@ -1,0 +1,92 @@
+/* store.h: the node's embedded ledger store (LMDB).
+ *
+ * Holds blocks by height, an index from block hash, transaction hash and
+ * transaction body hash to their place, receipts, the contract state (one
+ * key-value space; keys are namespaced by exec/) and metadata. Each block is
+ * committed in one LMDB write transaction, synced to disk before
+ * cv_store_commit returns, so a node killed at any instant restarts with
+ * every committed block, its receipts and its state intact and consistent.
+ *
+ * All functions are safe to call from several threads; commits are
+ * serialised. Reads see the last committed block. Functions that return
+ * bytes in a cv_buf replace its contents. A store directory must be open at
+ * most once at a time (LMDB's rule). */
+#ifndef CV_STORE_STORE_H
+#define CV_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "crypto/suite.h"
+
+typedef struct cv_store cv_store;
+
+#define CV_STORE_KEY_MAX 511 /* longest state key, in bytes (LMDB's key limit) */
+
+/* One state write: value NULL means delete the key. Keys are 1 to
+ * CV_STORE_KEY_MAX bytes. */
+typedef struct {
+    const uint8_t *key;
+    size_t key_len;
+    const uint8_t *value;
+    size_t value_len;
+} cv_kv;
+
+/* Everything a block changes, committed atomically. */
+typedef struct {
+    uint64_t height;                  /* must be the stored height + 1 (0 for genesis) */
+    const uint8_t *hash;              /* block (header) hash, CV_HASH_LEN bytes */
+    const uint8_t *block;             /* encoded block */
+    size_t block_len;
+    const uint8_t *cert;              /* commit certificate, or NULL */
+    size_t cert_len;
+    size_t tx_count;
+    const uint8_t (*tx_hashes)[CV_HASH_LEN];
+    const uint8_t (*tx_body_hashes)[CV_HASH_LEN];
+    const uint8_t *const *receipts;   /* encoded receipts, one per transaction */
+    const size_t *receipt_lens;
+    const cv_kv *writes;              /* state writes, in any order, keys unique */
+    size_t nwrites;
+    const uint8_t *state_root;        /* state root after this block */
+} cv_store_batch;
+
+/* Opens (creating if needed) the store in directory dir. */
+int cv_store_open(const char *dir, cv_store **out);
+void cv_store_close(cv_store *s);
+
+/* CV_OK, or CV_EINVAL if b->height is not the next height; the store is
+ * unchanged unless CV_OK is returned. */
+int cv_store_commit(cv_store *s, const cv_store_batch *b);
+
+/* The height of the last committed block; CV_ENOTFOUND if the store is empty
+ * (no genesis yet). */
+int cv_store_height(cv_store *s, uint64_t *height);
+/* The state root after the last committed block. */
+int cv_store_state_root(cv_store *s, uint8_t out[CV_HASH_LEN]);
+
+/* Blocks and certificates by height; CV_ENOTFOUND when absent. */
+int cv_store_block(cv_store *s, uint64_t height, cv_buf *out);
+int cv_store_cert(cv_store *s, uint64_t height, cv_buf *out);
+int cv_store_block_height(cv_store *s, const uint8_t hash[CV_HASH_LEN], uint64_t *height);
+
+/* Where a transaction was committed; CV_ENOTFOUND if it was not. */
+int cv_store_tx_location(cv_store *s, const uint8_t tx_hash[CV_HASH_LEN], uint64_t *height,
+                         uint32_t *index);
+/* CV_OK if a transaction with this body hash was committed, else CV_ENOTFOUND. */
+int cv_store_body_seen(cv_store *s, const uint8_t body_hash[CV_HASH_LEN]);
+int cv_store_receipt(cv_store *s, uint64_t height, uint32_t index, cv_buf *out);
+
+/* A state value; CV_ENOTFOUND if absent. */
+int cv_store_get(cv_store *s, const uint8_t *key, size_t key_len, cv_buf *value);
+
+/* Calls fn for every state key starting with prefix, in key order, until fn
+ * returns non-zero (which is returned) or limit keys were visited (SIZE_MAX:
+ * no limit). key and value are valid only during the call; fn may read the
+ * store but must not commit to it. */
+typedef int (*cv_store_scan_fn)(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value,
+                                size_t value_len);
+int cv_store_scan(cv_store *s, const uint8_t *prefix, size_t prefix_len, size_t limit,
+                  cv_store_scan_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,303 @@
+/* harness.c: end-to-end test helpers (see harness.h). */
+#include "harness.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "crypto/keyfile.h"
+#include "crypto/merkle.h"
+#include "exec/exec.h"
+#include "ledger/block.h"
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+static int run_argv(char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int e2e_run(const char *civitas, ...)
+{
+    char *argv[32];
+    int n = 0;
+    va_list ap;
+    va_start(ap, civitas);
+    argv[n++] = (char *)civitas;
+    for (char *arg; n < 31 && (arg = va_arg(ap, char *));)
+        argv[n++] = arg;
+    va_end(ap);
+    argv[n] = NULL;
+    return run_argv(argv, NULL);
+}
+
+int e2e_init(e2e_chain *c, const char *civitas, const char *suite)
+{
+    memset(c, 0, sizeof *c);
+    c->civitas = civitas;
+    strcpy(c->home, "/tmp/cv-e2e-XXXXXX");
+    if (!mkdtemp(c->home))
+        return cv_fail(CV_EIO, "mkdtemp failed");
+    int port = free_port();
+    char port_text[16], path[300];
+    snprintf(port_text, sizeof port_text, "%d", port);
+    snprintf(c->rpc, sizeof c->rpc, "127.0.0.1:%d", port);
+    if (port < 0 || e2e_run(civitas, "init", "--home", c->home, "--suite", suite, "--chain-id", "e2e-chain",
+                            "--rpc-port", port_text, (char *)NULL) != 0)
+        return cv_fail(CV_EIO, "civitas init failed");
+    snprintf(path, sizeof path, "%s/admin.key", c->home);
+    strcpy(c->chain_id, "e2e-chain");
+    int rc = cv_keyfile_read(path, NULL, &c->admin);
+    c->suite = c->admin.suite;
+    return rc ? rc : cv_httpc_init(&c->client, c->rpc, 60000);
+}
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int e2e_start(e2e_chain *c)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/node.log", c->home);
+    c->pid = fork();
+    if (c->pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execl(c->civitas, c->civitas, "node", "--home", c->home, (char *)NULL);
+        _exit(127);
+    }
+    if (c->pid < 0)
+        return cv_fail(CV_EIO, "fork failed");
+    uint64_t deadline = now_ms() + 30000;
+    while (now_ms() < deadline) {
+        uint64_t h;
+        int status;
+        if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+            c->pid = 0;
+            return cv_fail(CV_EIO, "the node exited at start (see %s)", log);
+        }
+        if (e2e_height(c, &h) == CV_OK)
+            return CV_OK;
+        struct timespec pause = {0, 20 * 1000000L};
+        nanosleep(&pause, NULL);
+    }
+    return cv_fail(CV_EIO, "the node's RPC did not answer within 30 s (see %s)", log);
+}
+
+int e2e_stop(e2e_chain *c, int sig)
+{
+    int status = 0;
+    cv_httpc_close(&c->client);
+    if (c->pid <= 0)
+        return -1;
+    kill(c->pid, sig);
+    waitpid(c->pid, &status, 0);
+    c->pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char path[1024];
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (e->d_type == DT_DIR)
+            remove_tree(path);
+        else
+            unlink(path);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+void e2e_cleanup(e2e_chain *c)
+{
+    if (c->pid > 0)
+        e2e_stop(c, SIGKILL);
+    cv_key_wipe(&c->admin);
+    if (c->home[0] && !getenv("CV_KEEP_E2E"))
+        remove_tree(c->home);
+}
+
+int e2e_call(e2e_chain *c, const char *method, json_t *params, json_t **result)
+{
+    int rc = cv_httpc_call(&c->client, method, params, result, NULL);
+    json_decref(params);
+    return rc;
+}
+
+int e2e_height(e2e_chain *c, uint64_t *height)
+{
+    json_t *st = NULL;
+    int rc = e2e_call(c, "status", json_object(), &st);
+    if (!rc)
+        *height = (uint64_t)json_integer_value(json_object_get(st, "height"));
+    json_decref(st);
+    return rc;
+}
+
+json_t *e2e_hex(const uint8_t *p, size_t n)
+{
+    char *hex = malloc(2 * n + 1);
+    cv_hex_encode(p, n, hex);
+    json_t *s = json_string(hex);
+    free(hex);
+    return s;
+}
+
+int e2e_stamp_tx(e2e_chain *c, const uint8_t hash[CV_HASH_LEN], const char *label, uint64_t expiry,
+                 cv_buf *raw, uint8_t tx_hash[CV_HASH_LEN])
+{
+    cv_buf args = {0};
+    cv_tx tx = {0};
+    json_t *a = json_pack("{s:o, s:s}", "hash", e2e_hex(hash, CV_HASH_LEN), "label", label);
+    int rc = cv_exec_args_from_json("notary", "stamp", a, &args);
+    json_decref(a);
+    strcpy(tx.chain_id, c->chain_id);
+    strcpy(tx.contract, "notary");
+    strcpy(tx.method, "stamp");
+    cv_random(&tx.nonce, sizeof tx.nonce);
+    tx.expiry = expiry;
+    tx.args = args.data;
+    tx.args_len = args.len;
+    if (!rc)
+        rc = cv_tx_sign(&tx, &c->admin, raw);
+    if (!rc)
+        memcpy(tx_hash, tx.hash, CV_HASH_LEN);
+    cv_buf_free(&args);
+    return rc;
+}
+
+static int get_hex32(json_t *obj, const char *key, uint8_t out[CV_HASH_LEN])
+{
+    const char *s = json_string_value(json_object_get(obj, key));
+    if (!s || cv_hex_decode(s, out, CV_HASH_LEN))
+        return cv_fail(CV_EINVAL, "\"%s\" is not a 32-byte hex string", key);
+    return CV_OK;
+}
+
+static uint64_t get_u64(json_t *obj, const char *key)
+{
+    return (uint64_t)json_integer_value(json_object_get(obj, key));
+}
+
+/* The header in JSON as rendered by the RPC server, back into a cv_header. */
+static int header_from_json(json_t *j, cv_header *h)
+{
+    memset(h, 0, sizeof *h);
+    const char *chain = json_string_value(json_object_get(j, "chain_id"));
+    const char *proposer = json_string_value(json_object_get(j, "proposer"));
+    cv_suite suite;
+    if (!chain || strlen(chain) > CV_CHAIN_ID_MAX || !proposer)
+        return cv_fail(CV_EINVAL, "header lacks chain_id or proposer");
+    strcpy(h->chain_id, chain);
+    h->height = get_u64(j, "height");
+    h->time_ms = get_u64(j, "time_ms");
+    h->tx_count = get_u64(j, "tx_count");
+    int rc;
+    if ((rc = get_hex32(j, "prev_hash", h->prev_hash)) || (rc = get_hex32(j, "tx_root", h->tx_root)) ||
+        (rc = get_hex32(j, "receipt_root", h->receipt_root)) || (rc = get_hex32(j, "state_root", h->state_root)) ||
+        (rc = get_hex32(j, "validators_hash", h->validators_hash)))
+        return rc;
+    return cv_address_parse(proposer, &suite, h->proposer);
+}
+
+/* Checks the proof object of tx_get against the transaction hash. */
+static int check_proof(e2e_chain *c, json_t *proof, const uint8_t tx_hash[CV_HASH_LEN], uint64_t height)
+{
+    cv_header h;
+    uint8_t leaf[CV_HASH_LEN], block_hash[CV_HASH_LEN], computed[CV_HASH_LEN], path[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN];
+    json_t *jpath = json_object_get(proof, "path");
+    size_t count = json_array_size(jpath);
+    int rc = header_from_json(json_object_get(proof, "header"), &h);
+    if (!rc)
+        rc = get_hex32(proof, "block_hash", block_hash);
+    if (!rc && (count > CV_MERKLE_MAX_DEPTH || h.height != height))
+        rc = cv_fail(CV_EINVAL, "proof path too long or header of another height");
+    for (size_t i = 0; !rc && i < count; i++) {
+        const char *s = json_string_value(json_array_get(jpath, i));
+        if (!s || cv_hex_decode(s, path + i * CV_HASH_LEN, CV_HASH_LEN))
+            rc = cv_fail(CV_EINVAL, "proof path[%zu] is not a hash", i);
+    }
+    if (!rc)
+        rc = cv_header_hash(c->suite, &h, computed);
+    if (!rc && memcmp(computed, block_hash, CV_HASH_LEN) != 0)
+        rc = cv_fail(CV_EBADSIG, "the proof's header does not hash to its block hash");
+    if (!rc)
+        rc = cv_merkle_leaf_hash(c->suite, tx_hash, CV_HASH_LEN, leaf);
+    if (!rc)
+        rc = cv_merkle_verify(c->suite, leaf, get_u64(proof, "index"), h.tx_count, path, count, h.tx_root);
+    return rc;
+}
+
+int e2e_check_tx(e2e_chain *c, const uint8_t tx_hash[CV_HASH_LEN], uint64_t *height)
+{
+    json_t *got = NULL, *block = NULL;
+    int rc = e2e_call(c, "tx_get", json_pack("{s:o}", "hash", e2e_hex(tx_hash, CV_HASH_LEN)), &got);
+    if (rc)
+        return rc;
+    json_t *receipt = json_object_get(got, "receipt"), *proof = json_object_get(got, "proof");
+    *height = get_u64(got, "height");
+    if (!json_is_true(json_object_get(receipt, "ok")))
+        rc = cv_fail(CV_ESTATE, "receipt not ok: %s", json_string_value(json_object_get(receipt, "error")));
+    if (!rc)
+        rc = check_proof(c, proof, tx_hash, *height);
+    /* The block the proof names is the block the chain has at that height. */
+    if (!rc && !(rc = e2e_call(c, "block_get", json_pack("{s:I}", "height", (json_int_t)*height), &block))) {
+        const char *a = json_string_value(json_object_get(block, "hash"));
+        const char *b = json_string_value(json_object_get(proof, "block_hash"));
+        if (!a || !b || strcmp(a, b) != 0)
+            rc = cv_fail(CV_ESTATE, "block_get(%llu) hash differs from the proof's", (unsigned long long)*height);
+    }
+    json_decref(block);
+    json_decref(got);
+    return rc;
+}
