@@ -51,16 +51,22 @@ static const EVP_MD *suite_md(cv_suite suite)
     return NULL;
 }
 
-int cv_hash(cv_suite suite, const void *data, size_t len, uint8_t out[CV_HASH_LEN])
+int cv_hash2(cv_suite suite, const void *a, size_t a_len, const void *b, size_t b_len,
+             uint8_t out[CV_HASH_LEN])
 {
     const EVP_MD *md = suite_md(suite);
     if (!md)
         return cv_fail(CV_EINVAL, "unknown crypto suite %d", (int)suite);
     EVP_MD_CTX *ctx = thread_ctx();
-    if (!ctx || !EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
-        !EVP_DigestFinal_ex(ctx, out, NULL))
+    if (!ctx || !EVP_DigestInit_ex(ctx, md, NULL) || !EVP_DigestUpdate(ctx, a, a_len) ||
+        !EVP_DigestUpdate(ctx, b, b_len) || !EVP_DigestFinal_ex(ctx, out, NULL))
         return cv_fail(CV_ECRYPTO, "%s hash failed", cv_suite_name(suite));
     return CV_OK;
+}
+
+int cv_hash(cv_suite suite, const void *data, size_t len, uint8_t out[CV_HASH_LEN])
+{
+    return cv_hash2(suite, data, len, "", 0, out);
 }
 
 int cv_hasher_init(cv_hasher *h, cv_suite suite)

@@ -58,17 +58,7 @@ static size_t split_point(size_t n)
 int cv_merkle_leaf_hash(cv_suite suite, const void *data, size_t len, uint8_t out[H])
 {
     static const uint8_t prefix = 0x00;
-    cv_hasher h;
-    int rc = cv_hasher_init(&h, suite);
-    if (rc)
-        return rc;
-    rc = cv_hasher_update(&h, &prefix, 1);
-    if (!rc)
-        rc = cv_hasher_update(&h, data, len);
-    if (!rc)
-        rc = cv_hasher_final(&h, out);
-    cv_hasher_free(&h);
-    return rc;
+    return cv_hash2(suite, &prefix, 1, data, len, out);
 }
 
 int cv_merkle_root(cv_suite suite, const uint8_t *leaf_hashes, size_t n, uint8_t out[H])

@@ -52,6 +52,9 @@ const char *cv_suite_name(cv_suite suite);
 
 /* ---- hashing ---------------------------------------------------------- */
 int cv_hash(cv_suite suite, const void *data, size_t len, uint8_t out[CV_HASH_LEN]);
+/* The hash of a || b, without copying them together. */
+int cv_hash2(cv_suite suite, const void *a, size_t a_len, const void *b, size_t b_len,
+             uint8_t out[CV_HASH_LEN]);
 
 /* Incremental hashing; final() leaves the hasher ready for a new message. */
 typedef struct {

@@ -15,7 +15,7 @@ static const cv_param_info param_table[] = {
     {"block_interval_ms", 200, 10, 60000, "a block is cut when full or when this time has passed"},
     {"tx_max_bytes", 65536, 256, 1u << 20, "largest encoded transaction"},
     {"tx_window", 1000, 1, 1000000, "a transaction's expiry may be at most this many blocks ahead"},
-    {"gov_threshold_pct", 66, 1, 100, "a proposal passes when more than this % of organisations vote yes"},
+    {"gov_threshold_pct", 66, 1, 99, "a proposal passes when more than this % of organisations vote yes"},
     {"gov_vote_window", 100000, 1, 100000000, "blocks a proposal stays open"},
 };
 

@@ -7,9 +7,10 @@
  * suite hash of its whole signed encoding; its replay key is the hash of its
  * body, so a sender's re-signed copy of the same body is still a replay.
  *
- * Replay guard: a client picks a random nonce and an expiry height. A node
- * accepts a transaction only while height < expiry <= height + tx_window and
- * only if no committed transaction has the same body hash. */
+ * Replay guard: a client picks a random nonce and an expiry height. A block
+ * at height h may include the transaction only if h <= expiry <= h +
+ * tx_window and no committed transaction has the same body hash
+ * (docs/LEDGER.md). */
 #ifndef CV_LEDGER_TX_H
 #define CV_LEDGER_TX_H
 

@@ -49,7 +49,7 @@ int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec
             .height = h->height, .hash = hash, .block = block.data, .block_len = block.len,
             .tx_count = ntx, .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])tx_hashes,
             .tx_body_hashes = (const uint8_t(*)[CV_HASH_LEN])body_hashes, .receipts = receipts,
-            .receipt_lens = receipt_lens, .writes = r->writes, .nwrites = r->nwrites,
+            .receipt_lens = receipt_lens, .tx_seen = r->seen, .writes = r->writes, .nwrites = r->nwrites,
             .state_root = r->state_root,
         };
         rc = cv_store_commit(store, &b);

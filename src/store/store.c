@@ -365,12 +365,15 @@ static int put_transactions(writer *w)
     put_be64(loc, b->height);
     char hex[2 * HEX_SHOWN + 4];
     for (size_t i = 0; i < b->tx_count; i++) {
+        int seen = !b->tx_seen || b->tx_seen[i];
         put_be32(loc + HEIGHT_LEN, (uint32_t)i);
         int rc = put(w, DB_TXS, b->tx_hashes[i], CV_HASH_LEN, loc, LOC_LEN, MDB_NOOVERWRITE);
+        if (rc == MDB_KEYEXIST && !seen)
+            rc = 0; /* a rejected replay of an indexed transaction: the first place stays */
         if (rc)
             return write_failed(w, rc, "transaction %zu (hash %s)", i,
                                 hex_shown(b->tx_hashes[i], CV_HASH_LEN, hex));
-        if ((rc = put(w, DB_BODIES, b->tx_body_hashes[i], CV_HASH_LEN, loc, 0, MDB_NOOVERWRITE)))
+        if (seen && (rc = put(w, DB_BODIES, b->tx_body_hashes[i], CV_HASH_LEN, loc, 0, MDB_NOOVERWRITE)))
             return write_failed(w, rc, "transaction %zu (body hash %s)", i,
                                 hex_shown(b->tx_body_hashes[i], CV_HASH_LEN, hex));
         if ((rc = put(w, DB_RECEIPTS, loc, LOC_LEN, b->receipts[i], b->receipt_lens[i], MDB_APPEND)))

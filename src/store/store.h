@@ -44,6 +44,9 @@ typedef struct {
     size_t tx_count;
     const uint8_t (*tx_hashes)[CV_HASH_LEN];
     const uint8_t (*tx_body_hashes)[CV_HASH_LEN];
+    const uint8_t *tx_seen;           /* per tx: 1 to record its body hash (a replay key);
+                                         0 for a transaction execution rejected before
+                                         it could claim one. NULL: all are recorded */
     const uint8_t *const *receipts;   /* encoded receipts, one per transaction */
     const size_t *receipt_lens;
     const cv_kv *writes;              /* state writes, in any order, keys unique */

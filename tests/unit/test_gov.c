@@ -85,7 +85,7 @@ static void test_one_org(cv_suite suite)
 
     /* range and kind checks at proposal time */
     CHECK(propose(&f, &f.admin[0], "set_param", "gov_threshold_pct", "101") == CV_EINVAL);
-    CHECK_MSG("gov_threshold_pct must be a decimal number from 1 to 100, not '101'");
+    CHECK_MSG("gov_threshold_pct must be a decimal number from 1 to 99, not '101'");
     CHECK(propose(&f, &f.admin[0], "set_param", "gov_threshold_pct", "0") == CV_EINVAL);
     CHECK(propose(&f, &f.admin[0], "set_param", "tx_window", "12x") == CV_EINVAL);
     CHECK(propose(&f, &f.admin[0], "set_param", "tx_window", "-1") == CV_EINVAL);
@@ -190,15 +190,19 @@ static void test_expiry(cv_suite suite)
     fx_free(&f);
 }
 
-/* With gov_threshold_pct = 100 nothing can pass ("more than 100%"). */
-static void test_unanimity_impossible(cv_suite suite)
+/* The threshold stops at 99%: "more than 100%" could never pass, so 100 is
+ * refused; at 99% a unanimous vote passes. */
+static void test_threshold_limit(cv_suite suite)
 {
     fx_chain f;
-    fx_setup(&f, suite, 1);
-    fx_set_param(&f, "gov_threshold_pct", 100);
-    fx_start(&f);
+    fx_init(&f, suite, 1);
+    CHECK(propose(&f, &f.admin[0], "set_param", "gov_threshold_pct", "100") == CV_EINVAL);
+    CHECK_MSG("from 1 to 99");
+    CHECK(propose(&f, &f.admin[0], "set_param", "gov_threshold_pct", "99") == CV_OK);
+    expect_proposal(&f, 1, "passed", 1, 0);
+    CHECK(param(&f, "gov_threshold_pct") == 99);
     CHECK(propose(&f, &f.admin[0], "set_param", "tx_window", "9") == CV_OK);
-    expect_proposal(&f, 1, "rejected", 1, 0);
+    expect_proposal(&f, 2, "passed", 1, 0);
     fx_free(&f);
 }
 
@@ -425,7 +429,7 @@ int main(void)
         test_three_orgs(suites[i]);
         test_four_orgs(suites[i]);
         test_expiry(suites[i]);
-        test_unanimity_impossible(suites[i]);
+        test_threshold_limit(suites[i]);
         test_roles_required(suites[i]);
         test_accounts(suites[i]);
         test_orgs(suites[i]);

@@ -476,6 +476,37 @@ static void test_rejects(void)
     remove_dir(dir);
 }
 
+/* A transaction execution rejected (tx_seen 0) claims no replay key: a
+ * repeat of an indexed transaction keeps its first place, and a fresh body
+ * stays unseen so its honest copy can still commit. */
+static void test_unseen_transactions(void)
+{
+    char *dir = make_dir();
+    cv_store *s;
+    CHECK_OK(cv_store_open(dir, &s));
+    CHECK_OK(commit_block(s, 0, 2));
+    test_block t, old;
+    make_block(&old, 0, 2, NULL, 0);
+    make_block(&t, 1, 3, NULL, 0);
+    memcpy(t.tx_hashes[1], old.tx_hashes[1], CV_HASH_LEN); /* the same bytes again */
+    memcpy(t.body_hashes[1], old.body_hashes[1], CV_HASH_LEN);
+    uint8_t seen[3] = {1, 0, 0};
+    t.b.tx_seen = seen;
+    CHECK_OK(cv_store_commit(s, &t.b));
+    uint64_t h;
+    uint32_t index;
+    CHECK_OK(cv_store_tx_location(s, old.tx_hashes[1], &h, &index));
+    CHECK(h == 0 && index == 1);
+    CHECK_OK(cv_store_body_seen(s, t.body_hashes[0]));
+    CHECK_ERR(cv_store_body_seen(s, t.body_hashes[2]), CV_ENOTFOUND);
+    CHECK_OK(cv_store_tx_location(s, t.tx_hashes[2], &h, &index)); /* still findable by hash */
+    CHECK(h == 1 && index == 2);
+    free_block(&t);
+    free_block(&old);
+    cv_store_close(s);
+    remove_dir(dir);
+}
+
 static void test_reopen(void)
 {
     char *dir = make_dir();
@@ -647,6 +678,7 @@ int main(void)
     test_state();
     test_scan();
     test_rejects();
+    test_unseen_transactions();
     test_reopen();
     test_concurrent_readers();
     test_large_block();
