@@ -77,6 +77,17 @@ int cli_fail(const cli_args *a, const char *fmt, ...)
     return 1;
 }
 
+int cli_usage(const cli_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "civitas %s: ", a->cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: civitas %s\n", a->usage);
+    return 2;
+}
+
 int cli_fail_cv(const cli_args *a)
 {
     return cli_fail(a, "%s", cv_errmsg());

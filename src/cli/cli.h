@@ -34,6 +34,10 @@ const char *cli_get(const cli_args *a, const char *name);
 /* Prints "civitas CMD: message" and returns 1. */
 int cli_fail(const cli_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Prints "civitas CMD: message" and the usage line, and returns 2 (a usage
+ * error: a required option is missing or an argument is malformed). */
+int cli_usage(const cli_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Prints "civitas CMD: <cv_errmsg()>" and returns 1. */
 int cli_fail_cv(const cli_args *a);
 

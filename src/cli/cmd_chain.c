@@ -150,7 +150,7 @@ static int option_uint(const cli_args *a, const char *name, unsigned long def, u
     errno = 0;
     *out = strtoul(v, &end, 10);
     if (errno || *end || end == v || *out < min || *out > max)
-        return cli_fail(a, "%s must be a number from %lu to %lu", name, min, max);
+        return cli_usage(a, "%s must be a number from %lu to %lu", name, min, max);
     return 0;
 }
 
@@ -171,11 +171,11 @@ int cmd_init(int argc, char **argv)
         (rc = option_uint(&a, "--rpc-port", DEFAULT_RPC_PORT, 1, 65000, &port)))
         return rc;
     if (!home == !out || (home && cli_get(&a, "--orgs")))
-        return cli_fail(&a, "give --home DIR for one node, or --orgs N --out DIR for a consortium");
+        return cli_usage(&a, "give --home DIR for one node, or --orgs N --out DIR for a consortium");
     if (cv_suite_parse(suite_name ? suite_name : "std", &suite))
         return cli_fail_cv(&a);
     if (chain_id && (strlen(chain_id) == 0 || strlen(chain_id) > CV_CHAIN_ID_MAX))
-        return cli_fail(&a, "--chain-id must have 1 to %d characters", CV_CHAIN_ID_MAX);
+        return cli_usage(&a, "--chain-id must have 1 to %d characters", CV_CHAIN_ID_MAX);
     org_home *orgs = calloc(norgs, sizeof *orgs);
     if (!orgs)
         return cli_fail(&a, "out of memory");
@@ -233,7 +233,7 @@ int cmd_node(int argc, char **argv)
         return rc;
     const char *home = cli_get(&a, "--home"), *listen = cli_get(&a, "--rpc-listen");
     if (!home)
-        return cli_fail(&a, "--home DIR is required (create one with civitas init --home DIR)");
+        return cli_usage(&a, "--home DIR is required (create one with civitas init --home DIR)");
     cv_node_config cfg;
     if (cv_node_config_load(home, &cfg) != CV_OK)
         return cli_fail_cv(&a);
@@ -279,7 +279,7 @@ int cmd_replay(int argc, char **argv)
     cv_node_config cfg;
     uint64_t height;
     if (!home)
-        return cli_fail(&a, "--home DIR is required");
+        return cli_usage(&a, "--home DIR is required");
     if (cv_node_config_load(home, &cfg) != CV_OK)
         return cli_fail_cv(&a);
     if (cv_node_replay(&cfg, &height) != CV_OK)

@@ -154,7 +154,7 @@ static int load_signing_key(const cli_args *a, cv_keypair *key)
     char pass[256];
     const char *passphrase = NULL;
     if (!path)
-        return cli_fail(a, "--key KEYFILE is required to sign");
+        return cli_usage(a, "--key KEYFILE is required to sign");
     int enc = cv_keyfile_is_encrypted(path);
     if (enc < 0)
         return cli_fail_cv(a);
@@ -266,7 +266,7 @@ int cmd_notary(int argc, char **argv)
     if (rc)
         return rc;
     if (strcmp(a.pos[0], "stamp") != 0)
-        return cli_fail(&a, "unknown notary command \"%s\"\nusage: civitas %s", a.pos[0], a.usage);
+        return cli_usage(&a, "unknown notary command \"%s\"", a.pos[0]);
     cv_keypair key;
     cv_httpc c;
     if ((rc = load_signing_key(&a, &key)))

@@ -67,7 +67,7 @@ int cmd_keygen(int argc, char **argv)
     const char *suite_name = cli_get(&a, "--suite"), *out = cli_get(&a, "-o");
     cv_suite suite;
     if (!suite_name || !out)
-        return cli_fail(&a, "--suite and -o are required\nusage: civitas %s", a.usage);
+        return cli_usage(&a, "--suite and -o are required");
     if (cv_suite_parse(suite_name, &suite))
         return cli_fail_cv(&a);
     cv_keypair key;
@@ -82,7 +82,7 @@ static int key_import(cli_args *a)
 {
     const char *out = cli_get(a, "-o");
     if (!out)
-        return cli_fail(a, "import needs -o FILE");
+        return cli_usage(a, "import needs -o FILE");
     cv_buf pem = {0};
     cv_keypair key;
     if (cli_read_input(a, a->pos[1], PEM_INPUT_MAX, &pem))
@@ -128,7 +128,7 @@ int cmd_key(int argc, char **argv)
     if (strcmp(sub, "show") == 0 || strcmp(sub, "export-pub") == 0)
         return key_show_public(&a, path, strcmp(sub, "show") == 0);
     if (strcmp(sub, "export-priv") != 0)
-        return cli_fail(&a, "unknown key command \"%s\"\nusage: civitas %s", sub, a.usage);
+        return cli_usage(&a, "unknown key command \"%s\"", sub);
     cv_keypair key;
     if (load_key(&a, path, &key))
         return 1;
@@ -193,7 +193,7 @@ int cmd_sign(int argc, char **argv)
         return rc;
     const char *key_path = cli_get(&a, "--key");
     if (!key_path)
-        return cli_fail(&a, "--key KEYFILE is required");
+        return cli_usage(&a, "--key KEYFILE is required");
     cv_keypair key;
     cv_buf msg = {0};
     cv_sig sig;
@@ -222,15 +222,16 @@ int cmd_verify(int argc, char **argv)
         return rc;
     const char *pub_path = cli_get(&a, "--pub"), *sig_hex = cli_get(&a, "--sig");
     if (!pub_path || !sig_hex)
-        return cli_fail(&a, "--pub PEMFILE and --sig HEX are required");
+        return cli_usage(&a, "--pub PEMFILE and --sig HEX are required");
     cv_buf pem = {0}, raw = {0}, msg = {0};
     cv_pubkey pub;
     cv_sig sig;
     if (cli_read_input(&a, pub_path, PEM_INPUT_MAX, &pem))
         rc = 1;
-    else if (cv_pem_read_public((const char *)pem.data, pem.len, &pub) ||
-             cv_hex_decode_buf(sig_hex, &raw) || cv_sig_parse(pub.suite, raw.data, raw.len, &sig))
-        rc = cli_fail_cv(&a);
+    else if (cv_pem_read_public((const char *)pem.data, pem.len, &pub))
+        rc = cli_fail(&a, "%s: %s", pub_path, cv_errmsg());
+    else if (cv_hex_decode_buf(sig_hex, &raw) || cv_sig_parse(pub.suite, raw.data, raw.len, &sig))
+        rc = cli_fail(&a, "INVALID: --sig is not a %s signature: %s", cv_suite_name(pub.suite), cv_errmsg());
     else if (cli_read_input(&a, a.pos[0], SIGN_INPUT_MAX, &msg))
         rc = 1;
     else if (cv_verify(&pub, msg.data, msg.len, &sig) != CV_OK)
