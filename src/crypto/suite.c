@@ -106,19 +106,29 @@ void cv_key_wipe(cv_keypair *key)
     sodium_memzero(key, sizeof *key);
 }
 
+int cv_pubkey_wrap(cv_suite suite, const uint8_t *p, size_t len, cv_pubkey *out)
+{
+    int rc = check_suite(suite);
+    if (rc)
+        return rc;
+    if (suite == CV_SUITE_STD && len != 32)
+        return cv_fail(CV_EINVAL, "an Ed25519 public key has 32 bytes, not %zu", len);
+    if (suite == CV_SUITE_GM && (len != 65 || p[0] != 0x04))
+        return cv_fail(CV_EINVAL, "an SM2 public key is 65 bytes 04||x||y (got %zu bytes)", len);
+    memset(out, 0, sizeof *out);
+    out->suite = suite;
+    out->len = (uint8_t)len;
+    memcpy(out->bytes, p, len);
+    return CV_OK;
+}
+
 int cv_pubkey_parse(cv_suite suite, const uint8_t *p, size_t len, cv_pubkey *out)
 {
     int rc = check_suite(suite);
     if (rc)
         return rc;
     rc = suite == CV_SUITE_STD ? cv_ed25519_pub_check(p, len) : cv_sm2_pub_check(p, len);
-    if (rc)
-        return rc;
-    memset(out, 0, sizeof *out);
-    out->suite = suite;
-    out->len = (uint8_t)len;
-    memcpy(out->bytes, p, len);
-    return CV_OK;
+    return rc ? rc : cv_pubkey_wrap(suite, p, len, out);
 }
 
 int cv_sig_parse(cv_suite suite, const uint8_t *p, size_t len, cv_sig *out)

@@ -72,8 +72,14 @@ int cv_key_generate(cv_suite suite, cv_keypair *out);
 int cv_key_from_secret(cv_suite suite, const uint8_t secret[CV_SECRET_LEN], cv_keypair *out);
 void cv_key_wipe(cv_keypair *key);
 
-/* Checks length and that the point is valid for the suite. */
+/* Checks length and that the point is valid for the suite (for Ed25519 this
+ * costs about as much as a verification: use it for keys entering a
+ * registry, such as genesis or a new account). */
 int cv_pubkey_parse(cv_suite suite, const uint8_t *p, size_t len, cv_pubkey *out);
+/* Checks only the length and form (gm: 0x04 prefix): for keys whose every use
+ * is a signature check, which rejects an invalid point anyway (a
+ * transaction's sender). */
+int cv_pubkey_wrap(cv_suite suite, const uint8_t *p, size_t len, cv_pubkey *out);
 /* Checks length (and DER shape for gm); the value is checked by cv_verify. */
 int cv_sig_parse(cv_suite suite, const uint8_t *p, size_t len, cv_sig *out);
 

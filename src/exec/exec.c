@@ -69,15 +69,19 @@ static int check_signature(const cv_tx *tx, int sig_ok)
     return sig_ok ? CV_OK : cv_fail(CV_EBADSIG, "the signature does not verify for the sender's key");
 }
 
-/* Replay: the body hash is in committed state or earlier in this block. */
+/* Replay: the replay key is spent in committed state or earlier in this
+ * block. Checked after the envelope, so that only keys whose expiry has not
+ * passed matter (the node forgets older ones). */
 static int check_replay(const cv_state_source *src, const cv_state_map *block_seen, const cv_tx *tx)
 {
     char id[17];
+    uint8_t key[CV_REPLAY_KEY_LEN];
     cv_hex_encode(tx->body_hash, 8, id);
     if (block_seen && cv_state_map_find(block_seen, tx->body_hash, CV_HASH_LEN))
         return cv_fail(CV_EEXIST, "replay: a transaction with body hash %s... is earlier in this block",
                        id);
-    int rc = src->body_seen(src->ctx, tx->body_hash);
+    cv_tx_replay_key(tx, key);
+    int rc = src->replay_seen(src->ctx, key);
     if (rc == CV_OK)
         return cv_fail(CV_EEXIST, "replay: a transaction with body hash %s... was already committed",
                        id);
@@ -160,9 +164,9 @@ int cv_exec_check_tx(const cv_chain *chain, const cv_state_source *src, uint64_t
     if (!rc)
         rc = check_suite(chain, tx);
     if (!rc)
-        rc = check_replay(src, NULL, tx);
-    if (!rc)
         rc = check_envelope(chain, &lim, height, tx, tx_len);
+    if (!rc)
+        rc = check_replay(src, NULL, tx);
     if (!rc)
         rc = prepare_call(&call, tx, &m, args, &scratch, &acct);
     cv_buf_free(&scratch);
@@ -231,13 +235,14 @@ static int execute(block_run *b, const cv_tx *tx, int sig_ok, uint8_t *seen)
     if (!rc)
         rc = check_signature(tx, sig_ok);
     if (!rc)
+        rc = check_envelope(ctx->chain, &b->lim, ctx->height, tx, encoded_len(tx));
+    if (!rc)
         rc = check_replay(b->src, &b->seen, tx);
     if (!rc) {
         *seen = 1;
         int err = cv_state_map_set(&b->seen, tx->body_hash, CV_HASH_LEN, (const uint8_t *)"", 0);
         if (err)
             return err;
-        rc = check_envelope(ctx->chain, &b->lim, ctx->height, tx, encoded_len(tx));
     }
     if (!rc)
         rc = prepare_call(&call, tx, &m, args, &b->scratch, &b->sender);
@@ -375,7 +380,7 @@ static int empty_get(void *ctx, const uint8_t *key, size_t key_len, cv_buf *valu
     return CV_ENOTFOUND;
 }
 
-static int empty_body_seen(void *ctx, const uint8_t body_hash[CV_HASH_LEN])
+static int empty_replay_seen(void *ctx, const uint8_t key[CV_REPLAY_KEY_LEN])
 {
     return CV_ENOTFOUND;
 }
@@ -388,7 +393,7 @@ static int empty_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, size_
 
 static int write_genesis(const cv_genesis *g, cv_state *st)
 {
-    static const cv_state_source empty = {empty_get, empty_body_seen, empty_scan, NULL};
+    static const cv_state_source empty = {empty_get, empty_replay_seen, empty_scan, NULL};
     size_t count;
     const cv_contract *const *contracts = cv_exec_contracts(&count);
     cv_call call = committed_call(NULL, &g->chain, &empty, 0);

@@ -32,8 +32,9 @@
 typedef struct {
     /* A value by full (namespaced) key; CV_ENOTFOUND if absent. */
     int (*get)(void *ctx, const uint8_t *key, size_t key_len, cv_buf *value);
-    /* CV_OK if a committed transaction has this body hash, else CV_ENOTFOUND. */
-    int (*body_seen)(void *ctx, const uint8_t body_hash[CV_HASH_LEN]);
+    /* CV_OK if a committed transaction has this replay key (cv_tx_replay_key),
+     * else CV_ENOTFOUND. Keys whose expiry has passed may be forgotten. */
+    int (*replay_seen)(void *ctx, const uint8_t key[CV_REPLAY_KEY_LEN]);
     /* Keys with a prefix, in order (for queries); as cv_store_scan. */
     int (*scan)(void *ctx, const uint8_t *prefix, size_t prefix_len, size_t limit, cv_store_scan_fn fn,
                 void *fn_ctx);
@@ -62,9 +63,9 @@ typedef struct {
     size_t nwrites;
     uint8_t state_root[CV_HASH_LEN];
     size_t failed;                    /* transactions with a failed receipt */
-    /* ntx flags: 1 if tx i's body hash joins the replay set (its signature
-     * is valid and it is not itself a replay); the caller records exactly
-     * these as committed body hashes (cv_store_batch.tx_body_hashes). */
+    /* ntx flags: 1 if tx i's replay key joins the spent set (its signature
+     * and envelope are valid and it is not itself a replay); the caller
+     * records exactly these (cv_store_batch.tx_seen). */
     uint8_t *seen;
 } cv_exec_result;
 

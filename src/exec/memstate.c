@@ -17,7 +17,7 @@ typedef struct {
 struct cv_state_mem {
     mem_entry *kv; /* sorted by key */
     size_t n;
-    uint8_t (*bodies)[CV_HASH_LEN]; /* sorted */
+    uint8_t (*bodies)[CV_REPLAY_KEY_LEN]; /* spent replay keys, sorted */
     size_t nbodies;
 };
 
@@ -68,16 +68,15 @@ static int mem_get(void *ctx, const uint8_t *key, size_t key_len, cv_buf *value)
     return cv_buf_append(value, m->kv[i].value, m->kv[i].value_len);
 }
 
-static int compare_hashes(const void *a, const void *b)
+static int compare_replay_keys(const void *a, const void *b)
 {
-    return memcmp(a, b, CV_HASH_LEN);
+    return memcmp(a, b, CV_REPLAY_KEY_LEN);
 }
 
-static int mem_body_seen(void *ctx, const uint8_t body_hash[CV_HASH_LEN])
+static int mem_replay_seen(void *ctx, const uint8_t key[CV_REPLAY_KEY_LEN])
 {
     const cv_state_mem *m = ctx;
-    return bsearch(body_hash, m->bodies, m->nbodies, CV_HASH_LEN, compare_hashes) ? CV_OK
-                                                                                    : CV_ENOTFOUND;
+    return bsearch(key, m->bodies, m->nbodies, CV_REPLAY_KEY_LEN, compare_replay_keys) ? CV_OK : CV_ENOTFOUND;
 }
 
 static int mem_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, size_t limit,
@@ -97,7 +96,7 @@ static int mem_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, size_t 
 
 cv_state_source cv_state_mem_source(cv_state_mem *m)
 {
-    return (cv_state_source){mem_get, mem_body_seen, mem_scan, m};
+    return (cv_state_source){mem_get, mem_replay_seen, mem_scan, m};
 }
 
 static int copy_entry(const cv_kv *w, mem_entry *out)
@@ -161,14 +160,14 @@ static int merge_writes(cv_state_mem *m, const cv_kv *w, size_t nw)
 
 static int add_bodies(cv_state_mem *m, const cv_exec_result *r, const cv_tx *txs)
 {
-    uint8_t(*b)[CV_HASH_LEN] = realloc(m->bodies, (m->nbodies + r->ntx + 1) * CV_HASH_LEN);
+    uint8_t(*b)[CV_REPLAY_KEY_LEN] = realloc(m->bodies, (m->nbodies + r->ntx + 1) * CV_REPLAY_KEY_LEN);
     if (!b)
-        return cv_fail(CV_ENOMEM, "out of memory committing body hashes");
+        return cv_fail(CV_ENOMEM, "out of memory committing replay keys");
     m->bodies = b;
     for (size_t i = 0; i < r->ntx; i++)
         if (r->seen[i])
-            memcpy(m->bodies[m->nbodies++], txs[i].body_hash, CV_HASH_LEN);
-    qsort(m->bodies, m->nbodies, CV_HASH_LEN, compare_hashes);
+            cv_tx_replay_key(&txs[i], m->bodies[m->nbodies++]);
+    qsort(m->bodies, m->nbodies, CV_REPLAY_KEY_LEN, compare_replay_keys);
     return CV_OK;
 }
 

@@ -10,9 +10,9 @@ static int store_get(void *ctx, const uint8_t *key, size_t key_len, cv_buf *valu
     return cv_store_get(ctx, key, key_len, value);
 }
 
-static int store_body_seen(void *ctx, const uint8_t body_hash[CV_HASH_LEN])
+static int store_replay_seen(void *ctx, const uint8_t key[CV_REPLAY_KEY_LEN])
 {
-    return cv_store_body_seen(ctx, body_hash);
+    return cv_store_replay_seen(ctx, key);
 }
 
 static int store_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, size_t limit,
@@ -23,5 +23,5 @@ static int store_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, size_
 
 cv_state_source cv_state_source_store(cv_store *store)
 {
-    return (cv_state_source){store_get, store_body_seen, store_scan, store};
+    return (cv_state_source){store_get, store_replay_seen, store_scan, store};
 }

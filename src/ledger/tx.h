@@ -24,6 +24,7 @@
 #define CV_NAME_MAX 32     /* bytes of a contract or method name */
 #define CV_TX_HARD_MAX (1u << 20) /* no transaction is ever larger than this */
 #define CV_KIND_TX 1
+#define CV_REPLAY_KEY_LEN (8 + CV_HASH_LEN)
 
 typedef struct {
     char chain_id[CV_CHAIN_ID_MAX + 1];
@@ -55,6 +56,11 @@ int cv_tx_decode(const uint8_t *p, size_t len, size_t max_len, cv_tx *out);
 
 /* Verifies the signature over the body. */
 int cv_tx_verify(const cv_tx *tx);
+
+/* The replay key: the expiry height (8 bytes, big-endian) then the body
+ * hash. Keys sort by expiry, so a node's index of spent keys grows at one end
+ * and is pruned at the other once their expiry has passed. */
+void cv_tx_replay_key(const cv_tx *tx, uint8_t out[CV_REPLAY_KEY_LEN]);
 
 /* The verify item for batch verification of a decoded transaction. */
 cv_verify_item cv_tx_verify_item(const cv_tx *tx);

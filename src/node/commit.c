@@ -27,16 +27,16 @@ int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec
 {
     size_t slots = ntx ? ntx : 1;
     uint8_t(*tx_hashes)[CV_HASH_LEN] = malloc(slots * CV_HASH_LEN);
-    uint8_t(*body_hashes)[CV_HASH_LEN] = malloc(slots * CV_HASH_LEN);
+    uint8_t(*replay_keys)[CV_REPLAY_KEY_LEN] = malloc(slots * CV_REPLAY_KEY_LEN);
     const uint8_t **receipts = malloc(slots * sizeof *receipts);
     size_t *receipt_lens = malloc(slots * sizeof *receipt_lens);
     cv_buf block = {0};
     int rc = CV_OK;
-    if (!tx_hashes || !body_hashes || !receipts || !receipt_lens)
+    if (!tx_hashes || !replay_keys || !receipts || !receipt_lens)
         rc = cv_fail(CV_ENOMEM, "out of memory committing a block of %zu transactions", ntx);
     for (size_t i = 0; i < ntx && !rc; i++) {
         memcpy(tx_hashes[i], txs[i].hash, CV_HASH_LEN);
-        memcpy(body_hashes[i], txs[i].body_hash, CV_HASH_LEN);
+        cv_tx_replay_key(&txs[i], replay_keys[i]);
         receipts[i] = r->receipts[i].data;
         receipt_lens[i] = r->receipts[i].len;
     }
@@ -48,14 +48,14 @@ int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec
         cv_store_batch b = {
             .height = h->height, .hash = hash, .block = block.data, .block_len = block.len,
             .tx_count = ntx, .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])tx_hashes,
-            .tx_body_hashes = (const uint8_t(*)[CV_HASH_LEN])body_hashes, .receipts = receipts,
+            .tx_replay_keys = (const uint8_t(*)[CV_REPLAY_KEY_LEN])replay_keys, .receipts = receipts,
             .receipt_lens = receipt_lens, .tx_seen = r->seen, .writes = r->writes, .nwrites = r->nwrites,
             .state_root = r->state_root,
         };
         rc = cv_store_commit(store, &b);
     }
     free(tx_hashes);
-    free(body_hashes);
+    free(replay_keys);
     free(receipts);
     free(receipt_lens);
     cv_buf_free(&block);

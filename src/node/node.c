@@ -49,6 +49,13 @@ struct cv_node {
     atomic_uint_fast64_t txs_committed, txs_rejected, tx_max_bytes;
 };
 
+static uint64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -265,12 +272,16 @@ static int produce_block(cv_node *n, cv_mempool_entry *txs, size_t count)
         sig_ok[i] = 1; /* verified at admission */
     }
     cv_exec_result r;
+    uint64_t t0 = mono_ms();
     int rc = cv_exec_block(&ctx, &n->src, decoded, count, sig_ok, &r);
     if (!rc) {
+        uint64_t t1 = mono_ms();
         rc = commit_block(n, &h, &r, txs, decoded, count);
         if (!rc) {
             atomic_fetch_add(&n->txs_committed, count);
-            cv_debug("block %llu: %zu transactions (%zu failed)", (unsigned long long)h.height, count, r.failed);
+            cv_info("block %llu: %zu txs (%zu failed), executed in %llu ms, stored in %llu ms",
+                    (unsigned long long)h.height, count, r.failed, (unsigned long long)(t1 - t0),
+                    (unsigned long long)(mono_ms() - t1));
         }
         cv_exec_result_free(&r);
     }

@@ -9,7 +9,8 @@
  *   certs     height (8) -> commit certificate
  *   hashes    block hash -> height (8)
  *   txs       tx hash -> height (8) || index (4)
- *   bodies    tx body hash -> empty
+ *   replay    replay key (expiry (8) || body hash) -> empty; keys whose expiry
+ *             is below the next height are pruned at each commit
  *   receipts  height (8) || index (4) -> encoded receipt
  *   state     key -> value
  *
@@ -42,7 +43,7 @@
 
 #include "base/err.h"
 
-#define FORMAT_VERSION 1
+#define FORMAT_VERSION 2
 #define MAP_INITIAL ((size_t)64 << 20) /* grows by doubling */
 #define MAX_READERS 512                 /* read transactions open at once */
 #define HEIGHT_LEN 8
@@ -50,10 +51,10 @@
 #define TIP_LEN (HEIGHT_LEN + 2 * CV_HASH_LEN)
 #define HEX_SHOWN 32 /* bytes of a key shown in messages */
 
-enum { DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_BODIES, DB_RECEIPTS, DB_STATE, DB_COUNT };
+enum { DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_REPLAY, DB_RECEIPTS, DB_STATE, DB_COUNT };
 
 static const char *const db_names[DB_COUNT] = {"meta", "blocks", "certs",    "hashes",
-                                               "txs",  "bodies", "receipts", "state"};
+                                               "txs",  "replay", "receipts", "state"};
 
 static const char tip_key[] = "tip";
 static const char format_key[] = "format";
@@ -276,10 +277,10 @@ static int check_batch(const cv_store_batch *b)
     if (b->tx_count > UINT32_MAX)
         return cv_fail(CV_EINVAL, "block %" PRIu64 " has %zu transactions, more than a store index holds",
                        b->height, b->tx_count);
-    if (b->tx_count && (!b->tx_hashes || !b->tx_body_hashes || !b->receipts || !b->receipt_lens))
+    if (b->tx_count && (!b->tx_hashes || !b->tx_replay_keys || !b->receipts || !b->receipt_lens))
         return cv_fail(CV_EINVAL, "block %" PRIu64 " has %zu transactions but lacks their %s", b->height,
                        b->tx_count,
-                       !b->tx_hashes ? "hashes" : !b->tx_body_hashes ? "body hashes" : "receipts");
+                       !b->tx_hashes ? "hashes" : !b->tx_replay_keys ? "replay keys" : "receipts");
     if (b->nwrites && !b->writes)
         return cv_fail(CV_EINVAL, "block %" PRIu64 " has %zu state writes but lacks them", b->height,
                        b->nwrites);
@@ -357,7 +358,7 @@ static int put_block(writer *w)
     return CV_OK;
 }
 
-/* Per transaction: its location, its body hash and its receipt. */
+/* Per transaction: its location, its replay key and its receipt. */
 static int put_transactions(writer *w)
 {
     const cv_store_batch *b = w->b;
@@ -373,9 +374,9 @@ static int put_transactions(writer *w)
         if (rc)
             return write_failed(w, rc, "transaction %zu (hash %s)", i,
                                 hex_shown(b->tx_hashes[i], CV_HASH_LEN, hex));
-        if (seen && (rc = put(w, DB_BODIES, b->tx_body_hashes[i], CV_HASH_LEN, loc, 0, MDB_NOOVERWRITE)))
-            return write_failed(w, rc, "transaction %zu (body hash %s)", i,
-                                hex_shown(b->tx_body_hashes[i], CV_HASH_LEN, hex));
+        if (seen && (rc = put(w, DB_REPLAY, b->tx_replay_keys[i], CV_REPLAY_KEY_LEN, loc, 0, MDB_NOOVERWRITE)))
+            return write_failed(w, rc, "transaction %zu (replay key %s)", i,
+                                hex_shown(b->tx_replay_keys[i], CV_REPLAY_KEY_LEN, hex));
         if ((rc = put(w, DB_RECEIPTS, loc, LOC_LEN, b->receipts[i], b->receipt_lens[i], MDB_APPEND)))
             return write_failed(w, rc, "receipt %zu", i);
     }
@@ -397,6 +398,26 @@ static int put_state(writer *w)
     return CV_OK;
 }
 
+/* Forgets replay keys that expired: no transaction in a later block may
+ * carry an expiry below the next height, so they can never match again. Keys
+ * sort by expiry, so this removes a run from the front of the index. */
+static int prune_replay_keys(writer *w)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(w->txn, w->s->db[DB_REPLAY], &cur);
+    if (rc)
+        return write_failed(w, rc, "cannot open the replay index");
+    while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0 && k.mv_size == CV_REPLAY_KEY_LEN &&
+           get_be64(k.mv_data) <= w->b->height)
+        if ((rc = mdb_cursor_del(cur, 0)))
+            break;
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return write_failed(w, rc, "cannot prune the replay index");
+    return CV_OK;
+}
+
 /* Writes block b in one transaction; on failure nothing is written. */
 static int write_block(cv_store *s, const cv_store_batch *b, int *map_full)
 {
@@ -411,6 +432,8 @@ static int write_block(cv_store *s, const cv_store_batch *b, int *map_full)
         err = put_transactions(&w);
     if (!err)
         err = put_state(&w);
+    if (!err)
+        err = prune_replay_keys(&w);
     if (err)
         mdb_txn_abort(w.txn);
     else if ((rc = mdb_txn_commit(w.txn)))
@@ -568,13 +591,13 @@ int cv_store_tx_location(cv_store *s, const uint8_t tx_hash[CV_HASH_LEN], uint64
     return rc;
 }
 
-int cv_store_body_seen(cv_store *s, const uint8_t body_hash[CV_HASH_LEN])
+int cv_store_replay_seen(cv_store *s, const uint8_t key[CV_REPLAY_KEY_LEN])
 {
     char hex[2 * HEX_SHOWN + 4];
-    int rc = read_value(s, DB_BODIES, body_hash, CV_HASH_LEN, NULL, NULL, 0);
+    int rc = read_value(s, DB_REPLAY, key, CV_REPLAY_KEY_LEN, NULL, NULL, 0);
     if (rc == CV_ENOTFOUND)
-        return cv_fail(rc, "no committed transaction has body hash %s",
-                       hex_shown(body_hash, CV_HASH_LEN, hex));
+        return cv_fail(rc, "no unexpired committed transaction has replay key %s",
+                       hex_shown(key, CV_REPLAY_KEY_LEN, hex));
     return rc;
 }
 

@@ -1,8 +1,9 @@
 /* store.h: the node's embedded ledger store (LMDB).
  *
- * Holds blocks by height, an index from block hash, transaction hash and
- * transaction body hash to their place, receipts, the contract state (one
- * key-value space; keys are namespaced by exec/) and metadata. Each block is
+ * Holds blocks by height, indexes from block hash and transaction hash to
+ * their place, the spent replay keys of unexpired transactions, receipts,
+ * the contract state (one key-value space; keys are namespaced by exec/) and
+ * metadata. Each block is
  * committed in one LMDB write transaction, synced to disk before
  * cv_store_commit returns, so a node killed at any instant restarts with
  * every committed block, its receipts and its state intact and consistent.
@@ -19,6 +20,7 @@
 
 #include "base/buf.h"
 #include "crypto/suite.h"
+#include "ledger/tx.h"
 
 typedef struct cv_store cv_store;
 
@@ -43,10 +45,10 @@ typedef struct {
     size_t cert_len;
     size_t tx_count;
     const uint8_t (*tx_hashes)[CV_HASH_LEN];
-    const uint8_t (*tx_body_hashes)[CV_HASH_LEN];
-    const uint8_t *tx_seen;           /* per tx: 1 to record its body hash (a replay key);
-                                         0 for a transaction execution rejected before
-                                         it could claim one. NULL: all are recorded */
+    const uint8_t (*tx_replay_keys)[CV_REPLAY_KEY_LEN]; /* cv_tx_replay_key of each */
+    const uint8_t *tx_seen;           /* per tx: 1 to record its replay key as spent; 0 for a
+                                         transaction execution rejected before it could
+                                         claim one. NULL: all are recorded */
     const uint8_t *const *receipts;   /* encoded receipts, one per transaction */
     const size_t *receipt_lens;
     const cv_kv *writes;              /* state writes, in any order, keys unique */
@@ -76,8 +78,10 @@ int cv_store_block_height(cv_store *s, const uint8_t hash[CV_HASH_LEN], uint64_t
 /* Where a transaction was committed; CV_ENOTFOUND if it was not. */
 int cv_store_tx_location(cv_store *s, const uint8_t tx_hash[CV_HASH_LEN], uint64_t *height,
                          uint32_t *index);
-/* CV_OK if a transaction with this body hash was committed, else CV_ENOTFOUND. */
-int cv_store_body_seen(cv_store *s, const uint8_t body_hash[CV_HASH_LEN]);
+/* CV_OK if a committed transaction spent this replay key (cv_tx_replay_key),
+ * else CV_ENOTFOUND. Keys whose expiry is below the next height are forgotten:
+ * no later block may include a transaction carrying them. */
+int cv_store_replay_seen(cv_store *s, const uint8_t key[CV_REPLAY_KEY_LEN]);
 int cv_store_receipt(cv_store *s, uint64_t height, uint32_t index, cv_buf *out);
 
 /* A state value; CV_ENOTFOUND if absent. */

@@ -174,8 +174,8 @@ static void test_checks(cv_suite suite)
     FX_EXPECT(&r, 16, CV_EPERM, "gov.propose requires role 'admin'");
     FX_EXPECT(&r, 17, CV_EINVAL, "'hash'");
     CHECK(r.failed == n - 4);
-    /* The replay set: valid signatures that are not replays. */
-    const uint8_t seen[] = {1, 0, 1, 1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    /* The replay set: valid signatures and envelopes that are not replays. */
+    const uint8_t seen[] = {1, 0, 1, 0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1};
     CHECK(memcmp(r.seen, seen, n) == 0);
     /* Receipts name their transactions; failed ones carry no events. */
     for (size_t i = 0; i < n; i++) {
@@ -238,7 +238,7 @@ static void test_replay(cv_suite suite)
 {
     fx_chain f;
     fx_init(&f, suite, 1);
-    cv_tx tx = stamp_tx(&f, &f.notary, 1);
+    cv_tx tx = stamp_tx_with(&f, &f.notary, f.g.chain.chain_id, f.height + 3, 1);
     CHECK(fx_run(&f, tx) == CV_OK);
     CHECK(fx_run(&f, tx) == CV_EEXIST);
     CHECK_MSG("was already committed");
@@ -257,6 +257,10 @@ static void test_replay(cv_suite suite)
     CHECK_OK(cv_tx_sign(&fresh, &f.notary, fx_buf(&f)));
     CHECK(fx_run(&f, fresh) == CV_EEXIST); /* ... but the hash is already stamped */
     CHECK_MSG("already stamped");
+    /* Once its expiry has passed, a copy is refused as expired, whatever the
+     * node still remembers of its replay key. */
+    CHECK(fx_run(&f, tx) == CV_EINVAL);
+    CHECK_MSG("expired");
     fx_free(&f);
 }
 

@@ -1,5 +1,5 @@
 /* test_store.c: the LMDB ledger store: blocks, certificates, transaction,
- * body and receipt indexes, state, scans, rejected commits, reopening,
+ * replay-key and receipt indexes, state, scans, rejected commits, reopening,
  * readers during commits (and map growth), and a 10,000-transaction block.
  * Blocks are generated deterministically from their height, so any reader
  * can check what it reads. */
@@ -109,7 +109,7 @@ typedef struct {
     uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN], height_be[8];
     uint8_t block[128], cert[48];
     uint8_t (*tx_hashes)[CV_HASH_LEN];
-    uint8_t (*body_hashes)[CV_HASH_LEN];
+    uint8_t (*replay_keys)[CV_REPLAY_KEY_LEN];
     const uint8_t **receipts;
     size_t *receipt_lens;
     uint8_t *receipt_bytes;
@@ -126,7 +126,7 @@ static void make_block(test_block *t, uint64_t h, size_t ntx, const cv_kv *extra
     fill(t->cert, sizeof t->cert, TAG_CERT, h);
     put_be64(t->height_be, h);
     t->tx_hashes = malloc(ntx * CV_HASH_LEN + 1);
-    t->body_hashes = malloc(ntx * CV_HASH_LEN + 1);
+    t->replay_keys = malloc(ntx * CV_REPLAY_KEY_LEN + 1);
     t->receipts = malloc(ntx * sizeof *t->receipts + 1);
     t->receipt_lens = malloc(ntx * sizeof *t->receipt_lens + 1);
     t->receipt_bytes = malloc(ntx * 60 + 1);
@@ -134,7 +134,8 @@ static void make_block(test_block *t, uint64_t h, size_t ntx, const cv_kv *extra
     t->state_bytes = malloc(ntx * (KEY_LEN + VALUE_LEN) + 1);
     for (size_t i = 0; i < ntx; i++) {
         fill(t->tx_hashes[i], CV_HASH_LEN, TAG_TX, h << 20 | i);
-        fill(t->body_hashes[i], CV_HASH_LEN, TAG_BODY, h << 20 | i);
+        fill(t->replay_keys[i], CV_REPLAY_KEY_LEN, TAG_BODY, h << 20 | i);
+        put_be64(t->replay_keys[i], h + 1000); /* expiry: far ahead, never pruned here */
         t->receipts[i] = t->receipt_bytes + i * 60;
         t->receipt_lens[i] = receipt_len_of(i);
         fill(t->receipt_bytes + i * 60, receipt_len_of(i), TAG_RECEIPT, h << 20 | i);
@@ -155,7 +156,7 @@ static void make_block(test_block *t, uint64_t h, size_t ntx, const cv_kv *extra
         .cert_len = h % 2 == 0 ? sizeof t->cert : 0,
         .tx_count = ntx,
         .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])t->tx_hashes,
-        .tx_body_hashes = (const uint8_t(*)[CV_HASH_LEN])t->body_hashes,
+        .tx_replay_keys = (const uint8_t(*)[CV_REPLAY_KEY_LEN])t->replay_keys,
         .receipts = t->receipts,
         .receipt_lens = t->receipt_lens,
         .writes = t->writes,
@@ -167,7 +168,7 @@ static void make_block(test_block *t, uint64_t h, size_t ntx, const cv_kv *extra
 static void free_block(test_block *t)
 {
     free(t->tx_hashes);
-    free(t->body_hashes);
+    free(t->replay_keys);
     free(t->receipts);
     free(t->receipt_lens);
     free(t->receipt_bytes);
@@ -202,7 +203,7 @@ static int block_matches(cv_store *s, uint64_t h, size_t ntx)
         uint32_t index = UINT32_MAX;
         ok &= cv_store_tx_location(s, t.tx_hashes[i], &height, &index) == CV_OK && height == h &&
               index == i;
-        ok &= cv_store_body_seen(s, t.body_hashes[i]) == CV_OK;
+        ok &= cv_store_replay_seen(s, t.replay_keys[i]) == CV_OK;
         ok &= cv_store_receipt(s, h, (uint32_t)i, &buf) == CV_OK &&
               buf_is(&buf, t.receipts[i], t.receipt_lens[i]);
         ok &= cv_store_get(s, t.writes[i].key, KEY_LEN, &buf) == CV_OK &&
@@ -254,7 +255,9 @@ static void test_empty(void)
     CHECK_MSG("no block has hash 0000");
     CHECK_ERR(cv_store_tx_location(s, hash, &h, &index), CV_ENOTFOUND);
     CHECK_MSG("is not committed");
-    CHECK_ERR(cv_store_body_seen(s, hash), CV_ENOTFOUND);
+    uint8_t replay_key[CV_REPLAY_KEY_LEN] = {0};
+    CHECK_ERR(cv_store_replay_seen(s, replay_key), CV_ENOTFOUND);
+    CHECK_MSG("no unexpired committed transaction has replay key");
     CHECK_ERR(cv_store_receipt(s, 3, 4, &buf), CV_ENOTFOUND);
     CHECK_MSG("no receipt for transaction 4 of block 3");
     CHECK_ERR(cv_store_get(s, (const uint8_t *)"nope", 4, &buf), CV_ENOTFOUND);
@@ -441,7 +444,7 @@ static void test_rejects(void)
     CHECK_ERR(cv_store_block(s, 3, &buf), CV_ENOTFOUND);
     CHECK_ERR(cv_store_block_height(s, t.hash, &h), CV_ENOTFOUND);
     CHECK_ERR(cv_store_tx_location(s, t.tx_hashes[0], &h, &index), CV_ENOTFOUND);
-    CHECK_ERR(cv_store_body_seen(s, t.body_hashes[0]), CV_ENOTFOUND);
+    CHECK_ERR(cv_store_replay_seen(s, t.replay_keys[0]), CV_ENOTFOUND);
     CHECK_ERR(cv_store_receipt(s, 3, 0, &buf), CV_ENOTFOUND);
     CHECK_ERR(cv_store_get(s, t.writes[0].key, KEY_LEN, &buf), CV_ENOTFOUND);
     CHECK_OK(cv_store_tx_location(s, old.tx_hashes[2], &h, &index));
@@ -450,10 +453,10 @@ static void test_rejects(void)
     /* A replayed body, and a block hash seen before, are refused too. */
     free_block(&t);
     make_block(&t, 3, 4, NULL, 0);
-    memcpy(t.body_hashes[1], old.body_hashes[0], CV_HASH_LEN);
+    memcpy(t.replay_keys[1], old.replay_keys[0], CV_REPLAY_KEY_LEN);
     CHECK_ERR(cv_store_commit(s, &t.b), CV_EEXIST);
-    CHECK_MSG("body hash");
-    memcpy(t.body_hashes[1], t.tx_hashes[1], CV_HASH_LEN);
+    CHECK_MSG("replay key");
+    memcpy(t.replay_keys[1] + 8, t.tx_hashes[1], CV_HASH_LEN);
     t.b.hash = old.hash;
     CHECK_ERR(cv_store_commit(s, &t.b), CV_EEXIST);
     CHECK_MSG("its hash");
@@ -477,8 +480,8 @@ static void test_rejects(void)
 }
 
 /* A transaction execution rejected (tx_seen 0) claims no replay key: a
- * repeat of an indexed transaction keeps its first place, and a fresh body
- * stays unseen so its honest copy can still commit. */
+ * repeat of an indexed transaction keeps its first place, and a fresh key
+ * stays unspent so its honest copy can still commit. */
 static void test_unseen_transactions(void)
 {
     char *dir = make_dir();
@@ -489,7 +492,7 @@ static void test_unseen_transactions(void)
     make_block(&old, 0, 2, NULL, 0);
     make_block(&t, 1, 3, NULL, 0);
     memcpy(t.tx_hashes[1], old.tx_hashes[1], CV_HASH_LEN); /* the same bytes again */
-    memcpy(t.body_hashes[1], old.body_hashes[1], CV_HASH_LEN);
+    memcpy(t.replay_keys[1], old.replay_keys[1], CV_REPLAY_KEY_LEN);
     uint8_t seen[3] = {1, 0, 0};
     t.b.tx_seen = seen;
     CHECK_OK(cv_store_commit(s, &t.b));
@@ -497,12 +500,35 @@ static void test_unseen_transactions(void)
     uint32_t index;
     CHECK_OK(cv_store_tx_location(s, old.tx_hashes[1], &h, &index));
     CHECK(h == 0 && index == 1);
-    CHECK_OK(cv_store_body_seen(s, t.body_hashes[0]));
-    CHECK_ERR(cv_store_body_seen(s, t.body_hashes[2]), CV_ENOTFOUND);
+    CHECK_OK(cv_store_replay_seen(s, t.replay_keys[0]));
+    CHECK_ERR(cv_store_replay_seen(s, t.replay_keys[2]), CV_ENOTFOUND);
     CHECK_OK(cv_store_tx_location(s, t.tx_hashes[2], &h, &index)); /* still findable by hash */
     CHECK(h == 1 && index == 2);
     free_block(&t);
     free_block(&old);
+    cv_store_close(s);
+    remove_dir(dir);
+}
+
+/* Replay keys are forgotten once their expiry is below the next height. */
+static void test_replay_pruning(void)
+{
+    char *dir = make_dir();
+    cv_store *s;
+    CHECK_OK(cv_store_open(dir, &s));
+    test_block t;
+    make_block(&t, 0, 3, NULL, 0);
+    put_be64(t.replay_keys[0], 1); /* spendable up to block 1 */
+    put_be64(t.replay_keys[1], 2);
+    CHECK_OK(cv_store_commit(s, &t.b));
+    CHECK_OK(cv_store_replay_seen(s, t.replay_keys[0]));
+    CHECK_OK(commit_block(s, 1, 1));
+    CHECK_ERR(cv_store_replay_seen(s, t.replay_keys[0]), CV_ENOTFOUND); /* expiry 1 <= height 1 */
+    CHECK_OK(cv_store_replay_seen(s, t.replay_keys[1]));
+    CHECK_OK(commit_block(s, 2, 1));
+    CHECK_ERR(cv_store_replay_seen(s, t.replay_keys[1]), CV_ENOTFOUND);
+    CHECK_OK(cv_store_replay_seen(s, t.replay_keys[2])); /* expiry 1000 */
+    free_block(&t);
     cv_store_close(s);
     remove_dir(dir);
 }
@@ -679,6 +705,7 @@ int main(void)
     test_scan();
     test_rejects();
     test_unseen_transactions();
+    test_replay_pruning();
     test_reopen();
     test_concurrent_readers();
     test_large_block();

@@ -59,7 +59,7 @@ static size_t block_len_at(uint64_t h)
 typedef struct {
     cv_store_batch b;
     uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN], cert[64], block[500];
-    uint8_t tx_hashes[50][CV_HASH_LEN], body_hashes[50][CV_HASH_LEN];
+    uint8_t tx_hashes[50][CV_HASH_LEN], replay_keys[50][CV_REPLAY_KEY_LEN];
     uint8_t receipt_bytes[50][RECEIPT_LEN];
     const uint8_t *receipts[50];
     size_t receipt_lens[50];
@@ -82,7 +82,8 @@ static void make_block(crash_block *c, uint64_t h)
     fill(c->block, block_len_at(h), TAG_BLOCK, h);
     for (size_t i = 0; i < txs_at(h); i++) {
         fill(c->tx_hashes[i], CV_HASH_LEN, TAG_TX, h << 8 | i);
-        fill(c->body_hashes[i], CV_HASH_LEN, TAG_BODY, h << 8 | i);
+        fill(c->replay_keys[i], CV_REPLAY_KEY_LEN, TAG_BODY, h << 8 | i);
+        memset(c->replay_keys[i], 0xff, 8); /* expiry: never pruned */
         fill(c->receipt_bytes[i], RECEIPT_LEN, TAG_RECEIPT, h << 8 | i);
         c->receipts[i] = c->receipt_bytes[i];
         c->receipt_lens[i] = RECEIPT_LEN;
@@ -107,7 +108,7 @@ static void make_block(crash_block *c, uint64_t h)
         .cert_len = sizeof c->cert,
         .tx_count = txs_at(h),
         .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])c->tx_hashes,
-        .tx_body_hashes = (const uint8_t(*)[CV_HASH_LEN])c->body_hashes,
+        .tx_replay_keys = (const uint8_t(*)[CV_REPLAY_KEY_LEN])c->replay_keys,
         .receipts = c->receipts,
         .receipt_lens = c->receipt_lens,
         .writes = c->writes,
@@ -162,7 +163,7 @@ static int block_intact(cv_store *s, uint64_t h, int with_txs, crash_block *c, c
              cv_store_block_height(s, c->hash, &at) == CV_OK && at == h;
     for (size_t i = 0; with_txs && ok && i < txs_at(h); i++)
         ok = cv_store_tx_location(s, c->tx_hashes[i], &at, &index) == CV_OK && at == h &&
-             index == i && cv_store_body_seen(s, c->body_hashes[i]) == CV_OK &&
+             index == i && cv_store_replay_seen(s, c->replay_keys[i]) == CV_OK &&
              cv_store_receipt(s, h, (uint32_t)i, buf) == CV_OK &&
              buf_is(buf, c->receipt_bytes[i], RECEIPT_LEN);
     return ok;
@@ -179,7 +180,7 @@ static int block_absent(cv_store *s, uint64_t h, crash_block *c, cv_buf *buf)
              cv_store_receipt(s, h, 0, buf) == CV_ENOTFOUND && state_is(s, c->mark_key, NULL, 0, buf);
     for (size_t i = 0; ok && i < txs_at(h); i++)
         ok = cv_store_tx_location(s, c->tx_hashes[i], &at, &index) == CV_ENOTFOUND &&
-             cv_store_body_seen(s, c->body_hashes[i]) == CV_ENOTFOUND;
+             cv_store_replay_seen(s, c->replay_keys[i]) == CV_ENOTFOUND;
     return ok;
 }
 
