@@ -16,8 +16,8 @@
  * and the raw call run back to back for about SECONDS each, and the ratio
  * column is the median of the per-round ratios civitas/raw.
  *
- *   bench_crypto            5 rounds of 0.4 s per measurement (about 90 s)
- *   bench_crypto --quick    3 rounds of 0.1 s (about 20 s)
+ *   bench_crypto            5 rounds of 0.4 s per measurement (about a minute)
+ *   bench_crypto --quick    3 rounds of 0.1 s (about 12 s)
  * Progress goes to stderr, the markdown table to stdout. */
 #include <pthread.h>
 #include <stdio.h>

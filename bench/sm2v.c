@@ -135,6 +135,14 @@ static double rate(verify_fn fn, double seconds, int offset)
     return (double)done / elapsed;
 }
 
+/* The 1-minute load average: other jobs on this shared machine. */
+static double load_average(void)
+{
+    double load = -1;
+    getloadavg(&load, 1);
+    return load;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -193,7 +201,7 @@ int main(int argc, char **argv)
                {"openssl", verify_openssl},
                {"openssl+key", verify_openssl_build_key}};
     enum { NOPS = sizeof ops / sizeof ops[0] };
-    double rates[NOPS][MAX_ROUNDS], ratios[MAX_ROUNDS];
+    double rates[NOPS][MAX_ROUNDS], ratios[MAX_ROUNDS], load_start = load_average();
     for (int r = 0; r < rounds; r++) {
         for (int k = 0; k < NOPS; k++) {
             rates[k][r] = rate(ops[k].fn, seconds, r * 17);
@@ -208,8 +216,9 @@ int main(int argc, char **argv)
             printf(" %s %.0f/s;", ops[k].name, rates[k][r]);
         printf(" ratio %.2f\n", ratios[r]);
     }
-    printf("medians over %d rounds, one thread, %d keys, %d-byte messages:\n", rounds, KEYS,
-           MSG_LEN);
+    printf("medians over %d rounds, one thread, %d keys, %d-byte messages (load average %.2f "
+           "at the start, %.2f at the end):\n",
+           rounds, KEYS, MSG_LEN, load_start, load_average());
     for (int k = 0; k < NOPS; k++)
         printf("  %-20s %8.0f verify/s\n", ops[k].name, median(rates[k], rounds));
     printf("  ratio sm2v / openssl (median of per-round ratios): %.2fx\n",
