@@ -121,3 +121,11 @@ void cv_tx_replay_key(const cv_tx *tx, uint8_t out[CV_REPLAY_KEY_LEN])
         out[i] = (uint8_t)(tx->expiry >> (56 - 8 * i));
     memcpy(out + 8, tx->body_hash, CV_HASH_LEN);
 }
+
+cv_tx cv_tx_moved(const cv_tx *tx, const uint8_t *from, const uint8_t *to)
+{
+    cv_tx t = *tx;
+    t.body = to + (tx->body - from);
+    t.args = tx->args_len ? to + (tx->args - from) : NULL;
+    return t;
+}

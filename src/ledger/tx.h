@@ -62,6 +62,9 @@ int cv_tx_verify(const cv_tx *tx);
  * and is pruned at the other once their expiry has passed. */
 void cv_tx_replay_key(const cv_tx *tx, uint8_t out[CV_REPLAY_KEY_LEN]);
 
+/* tx as decoded from bytes at `from`, repointed at a copy of them at `to`. */
+cv_tx cv_tx_moved(const cv_tx *tx, const uint8_t *from, const uint8_t *to);
+
 /* The verify item for batch verification of a decoded transaction. */
 cv_verify_item cv_tx_verify_item(const cv_tx *tx);
 

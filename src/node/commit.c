@@ -8,7 +8,7 @@
 #include "base/err.h"
 #include "crypto/merkle.h"
 
-int cv_commit_tx_root(cv_suite suite, const cv_tx *txs, size_t ntx, uint8_t root[CV_HASH_LEN])
+static int tx_root(cv_suite suite, const cv_tx *txs, size_t ntx, uint8_t root[CV_HASH_LEN])
 {
     uint8_t(*leaves)[CV_HASH_LEN] = malloc((ntx ? ntx : 1) * CV_HASH_LEN);
     if (!leaves)
@@ -22,15 +22,23 @@ int cv_commit_tx_root(cv_suite suite, const cv_tx *txs, size_t ntx, uint8_t root
     return rc;
 }
 
-int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec_result *r, const cv_tx *txs,
-                    const uint8_t *const *raws, const size_t *lens, size_t ntx, uint8_t hash[CV_HASH_LEN])
+int cv_commit_header(cv_suite suite, cv_header *h, const cv_exec_result *r, const cv_tx *txs, size_t ntx)
 {
-    size_t slots = ntx ? ntx : 1;
+    h->tx_count = ntx;
+    memcpy(h->receipt_root, r->receipt_root, CV_HASH_LEN);
+    memcpy(h->state_root, r->state_root, CV_HASH_LEN);
+    return tx_root(suite, txs, ntx, h->tx_root);
+}
+
+int cv_commit_store(cv_store *store, const cv_header *h, const uint8_t hash[CV_HASH_LEN], const uint8_t *block,
+                    size_t block_len, const cv_exec_result *r, const cv_tx *txs, const uint8_t *cert,
+                    size_t cert_len)
+{
+    size_t ntx = h->tx_count, slots = ntx ? ntx : 1;
     uint8_t(*tx_hashes)[CV_HASH_LEN] = malloc(slots * CV_HASH_LEN);
     uint8_t(*replay_keys)[CV_REPLAY_KEY_LEN] = malloc(slots * CV_REPLAY_KEY_LEN);
     const uint8_t **receipts = malloc(slots * sizeof *receipts);
     size_t *receipt_lens = malloc(slots * sizeof *receipt_lens);
-    cv_buf block = {0};
     int rc = CV_OK;
     if (!tx_hashes || !replay_keys || !receipts || !receipt_lens)
         rc = cv_fail(CV_ENOMEM, "out of memory committing a block of %zu transactions", ntx);
@@ -40,14 +48,11 @@ int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec
         receipts[i] = r->receipts[i].data;
         receipt_lens[i] = r->receipts[i].len;
     }
-    h->tx_count = ntx;
-    memcpy(h->receipt_root, r->receipt_root, CV_HASH_LEN);
-    memcpy(h->state_root, r->state_root, CV_HASH_LEN);
-    if (!rc && !(rc = cv_commit_tx_root(suite, txs, ntx, h->tx_root)) &&
-        !(rc = cv_block_encode(h, raws, lens, ntx, &block)) && !(rc = cv_header_hash(suite, h, hash))) {
+    if (!rc) {
         cv_store_batch b = {
-            .height = h->height, .hash = hash, .block = block.data, .block_len = block.len,
-            .tx_count = ntx, .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])tx_hashes,
+            .height = h->height, .hash = hash, .block = block, .block_len = block_len,
+            .cert = cert, .cert_len = cert_len, .tx_count = ntx,
+            .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])tx_hashes,
             .tx_replay_keys = (const uint8_t(*)[CV_REPLAY_KEY_LEN])replay_keys, .receipts = receipts,
             .receipt_lens = receipt_lens, .tx_seen = r->seen, .writes = r->writes, .nwrites = r->nwrites,
             .state_root = r->state_root,
@@ -58,6 +63,5 @@ int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec
     free(replay_keys);
     free(receipts);
     free(receipt_lens);
-    cv_buf_free(&block);
     return rc;
 }

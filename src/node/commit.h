@@ -1,5 +1,6 @@
-/* commit.h: turning an executed block into a committed one; shared by block
- * production and chain replay so both build blocks the same way. */
+/* commit.h: from an executed block to a committed one; shared by block
+ * production (solo and BFT), block validation, sync and replay, so that
+ * every path builds and stores blocks the same way. */
 #ifndef CV_NODE_COMMIT_H
 #define CV_NODE_COMMIT_H
 
@@ -7,14 +8,16 @@
 #include "ledger/block.h"
 #include "store/store.h"
 
-/* Fills in h's transaction count, tx root (RFC 6962 over the transaction
- * hashes), receipt root and state root (from r), encodes the block and
- * commits it with its receipts, indexes and state writes in one store
- * transaction. hash receives the block hash. */
-int cv_commit_block(cv_store *store, cv_suite suite, cv_header *h, const cv_exec_result *r, const cv_tx *txs,
-                    const uint8_t *const *raws, const size_t *lens, size_t ntx, uint8_t hash[CV_HASH_LEN]);
+/* Completes h from the block's transactions and their execution: the
+ * transaction count, the tx root (RFC 6962 over the transaction hashes),
+ * the receipt root and the state root. */
+int cv_commit_header(cv_suite suite, cv_header *h, const cv_exec_result *r, const cv_tx *txs, size_t ntx);
 
-/* The tx root of a block: the RFC 6962 root over its transaction hashes. */
-int cv_commit_tx_root(cv_suite suite, const cv_tx *txs, size_t ntx, uint8_t root[CV_HASH_LEN]);
+/* Stores the encoded block (header h, hash hash) with its receipts, indexes,
+ * spent replay keys, state writes and commit certificate (may be NULL) in
+ * one synced store transaction. */
+int cv_commit_store(cv_store *store, const cv_header *h, const uint8_t hash[CV_HASH_LEN], const uint8_t *block,
+                    size_t block_len, const cv_exec_result *r, const cv_tx *txs, const uint8_t *cert,
+                    size_t cert_len);
 
 #endif

@@ -1,8 +1,9 @@
 /* mempool.c: the bounded FIFO of admitted transactions (see mempool.h).
  *
- * The queue is a ring of entries; the replay-key set is an open-addressing
- * hash table (linear probing, backward-shift deletion) sized to twice the
- * capacity plus the largest in-flight block, so it never fills. */
+ * Entries form a doubly linked list in arrival order; an open-addressing
+ * hash table (linear probing, backward-shift deletion) maps body hashes to
+ * entries. The table has at least four slots per entry of capacity, so it
+ * is at most a quarter full. */
 #include "node/mempool.h"
 
 #include <errno.h>
@@ -16,53 +17,42 @@
 struct cv_mempool {
     pthread_mutex_t mu;
     pthread_cond_t grew;
-    size_t max;
-    cv_mempool_entry *ring;
-    size_t head, count;
-    uint8_t (*keys)[CV_HASH_LEN]; /* slot empty when used[i] == 0 */
-    uint8_t *used;
-    size_t slots, nkeys;
+    size_t max, count;
+    cv_mempool_entry *head, *tail;
+    cv_mempool_entry **slots; /* NULL: empty */
+    size_t nslots;
     size_t want; /* the waiter wants to be woken at this many transactions */
     int woken;
+    uint64_t expired;
 };
 
-static size_t slot_of(const cv_mempool *m, const uint8_t key[CV_HASH_LEN])
+static size_t home_slot(const cv_mempool *m, const uint8_t key[CV_HASH_LEN])
 {
     uint64_t h;
     memcpy(&h, key, sizeof h); /* keys are hashes: any 8 bytes are uniform */
-    return (size_t)(h & (m->slots - 1));
+    return (size_t)(h & (m->nslots - 1));
 }
 
-static int set_find(const cv_mempool *m, const uint8_t key[CV_HASH_LEN], size_t *at)
+/* The slot holding key, or the empty slot where it would go. */
+static size_t find_slot(const cv_mempool *m, const uint8_t key[CV_HASH_LEN])
 {
-    for (size_t i = slot_of(m, key);; i = (i + 1) & (m->slots - 1)) {
-        if (!m->used[i]) {
-            *at = i;
-            return 0;
-        }
-        if (memcmp(m->keys[i], key, CV_HASH_LEN) == 0) {
-            *at = i;
-            return 1;
-        }
-    }
+    size_t i = home_slot(m, key);
+    while (m->slots[i] && memcmp(m->slots[i]->tx.body_hash, key, CV_HASH_LEN) != 0)
+        i = (i + 1) & (m->nslots - 1);
+    return i;
 }
 
-static void set_remove(cv_mempool *m, const uint8_t key[CV_HASH_LEN])
+/* Empties slot i, moving later entries of its probe run back into the hole. */
+static void clear_slot(cv_mempool *m, size_t i)
 {
-    size_t i;
-    if (!set_find(m, key, &i))
-        return;
-    m->used[i] = 0;
-    m->nkeys--;
-    /* Backward shift: move later entries of the probe run into the hole. */
-    for (size_t j = (i + 1) & (m->slots - 1); m->used[j]; j = (j + 1) & (m->slots - 1)) {
-        size_t home = slot_of(m, m->keys[j]);
+    m->slots[i] = NULL;
+    for (size_t j = (i + 1) & (m->nslots - 1); m->slots[j]; j = (j + 1) & (m->nslots - 1)) {
+        size_t home = home_slot(m, m->slots[j]->tx.body_hash);
         int between = i <= j ? (home > i && home <= j) : (home > i || home <= j);
         if (between)
             continue;
-        memcpy(m->keys[i], m->keys[j], CV_HASH_LEN);
-        m->used[i] = 1;
-        m->used[j] = 0;
+        m->slots[i] = m->slots[j];
+        m->slots[j] = NULL;
         i = j;
     }
 }
@@ -72,26 +62,17 @@ int cv_mempool_create(size_t max, cv_mempool **out)
     if (max < 1)
         return cv_fail(CV_EINVAL, "a mempool needs room for at least one transaction");
     cv_mempool *m = calloc(1, sizeof *m);
-    size_t slots = 16;
-    /* Room for max waiting plus up to max in flight, at most half full. */
-    while (slots < 4 * max)
-        slots *= 2;
-    if (m) {
-        m->ring = calloc(max, sizeof *m->ring);
-        m->keys = calloc(slots, CV_HASH_LEN);
-        m->used = calloc(slots, 1);
-    }
-    if (!m || !m->ring || !m->keys || !m->used) {
-        if (m) {
-            free(m->ring);
-            free(m->keys);
-            free(m->used);
-        }
+    size_t nslots = 16;
+    while (nslots < 4 * max)
+        nslots *= 2;
+    if (m)
+        m->slots = calloc(nslots, sizeof *m->slots);
+    if (!m || !m->slots) {
         free(m);
         return cv_fail(CV_ENOMEM, "out of memory for a mempool of %zu transactions", max);
     }
     m->max = max;
-    m->slots = slots;
+    m->nslots = nslots;
     pthread_mutex_init(&m->mu, NULL);
     pthread_cond_init(&m->grew, NULL);
     *out = m;
@@ -102,75 +83,115 @@ void cv_mempool_destroy(cv_mempool *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->count; i++)
-        free(m->ring[(m->head + i) % m->max].raw);
+    for (cv_mempool_entry *e = m->head, *next; e; e = next) {
+        next = e->next;
+        free(e->raw);
+        free(e);
+    }
     pthread_cond_destroy(&m->grew);
     pthread_mutex_destroy(&m->mu);
-    free(m->ring);
-    free(m->keys);
-    free(m->used);
+    free(m->slots);
     free(m);
-}
-
-/* A copy of tx whose pointers refer to raw_copy instead of raw. */
-static cv_tx relocate(const cv_tx *tx, const uint8_t *raw, const uint8_t *raw_copy)
-{
-    cv_tx t = *tx;
-    t.body = raw_copy + (tx->body - raw);
-    t.args = tx->args_len ? raw_copy + (tx->args - raw) : NULL;
-    return t;
 }
 
 int cv_mempool_add(cv_mempool *m, const uint8_t *raw, size_t len, const cv_tx *tx)
 {
+    cv_mempool_entry *e = calloc(1, sizeof *e);
     uint8_t *copy = malloc(len);
-    if (!copy)
+    if (!e || !copy) {
+        free(e);
+        free(copy);
         return cv_fail(CV_ENOMEM, "out of memory admitting a transaction");
+    }
     memcpy(copy, raw, len);
+    *e = (cv_mempool_entry){copy, len, cv_tx_moved(tx, raw, copy), NULL, NULL};
     pthread_mutex_lock(&m->mu);
-    size_t at = 0;
+    size_t at = find_slot(m, tx->body_hash);
     int rc = CV_OK;
-    if (set_find(m, tx->body_hash, &at))
+    if (m->slots[at])
         rc = cv_fail(CV_EEXIST, "duplicate: this transaction is already pending");
-    else if (m->count >= m->max || m->nkeys >= m->slots / 2)
+    else if (m->count >= m->max)
         rc = cv_fail(CV_EFULL, "mempool full (%zu transactions waiting): retry later", m->count);
     if (rc == CV_OK) {
-        memcpy(m->keys[at], tx->body_hash, CV_HASH_LEN);
-        m->used[at] = 1;
-        m->nkeys++;
-        m->ring[(m->head + m->count) % m->max] = (cv_mempool_entry){copy, len, relocate(tx, raw, copy)};
+        m->slots[at] = e;
+        e->prev = m->tail;
+        if (m->tail)
+            m->tail->next = e;
+        else
+            m->head = e;
+        m->tail = e;
         m->count++;
         if (m->want && m->count >= m->want)
             pthread_cond_signal(&m->grew);
     }
     pthread_mutex_unlock(&m->mu);
-    if (rc)
+    if (rc) {
         free(copy);
+        free(e);
+    }
     return rc;
 }
 
-size_t cv_mempool_take(cv_mempool *m, size_t max, cv_mempool_entry *out)
+int cv_mempool_contains(cv_mempool *m, const cv_tx *tx)
 {
     pthread_mutex_lock(&m->mu);
-    size_t n = m->count < max ? m->count : max;
-    for (size_t i = 0; i < n; i++) {
-        out[i] = m->ring[m->head];
-        m->head = (m->head + 1) % m->max;
-    }
-    m->count -= n;
+    const cv_mempool_entry *e = m->slots[find_slot(m, tx->body_hash)];
+    int found = e && memcmp(e->tx.hash, tx->hash, CV_HASH_LEN) == 0;
     pthread_mutex_unlock(&m->mu);
+    return found;
+}
+
+/* Unlinks e from the list and the table; the caller frees it. */
+static void unlink_entry(cv_mempool *m, cv_mempool_entry *e)
+{
+    clear_slot(m, find_slot(m, e->tx.body_hash));
+    if (e->prev)
+        e->prev->next = e->next;
+    else
+        m->head = e->next;
+    if (e->next)
+        e->next->prev = e->prev;
+    else
+        m->tail = e->prev;
+    m->count--;
+}
+
+size_t cv_mempool_peek(cv_mempool *m, uint64_t height, size_t max, const cv_mempool_entry **out)
+{
+    size_t n = 0;
+    cv_mempool_entry *dead = NULL;
+    pthread_mutex_lock(&m->mu);
+    for (cv_mempool_entry *e = m->head, *next; e && n < max; e = next) {
+        next = e->next;
+        if (e->tx.expiry >= height) {
+            out[n++] = e;
+            continue;
+        }
+        unlink_entry(m, e); /* it can never commit now */
+        e->next = dead;
+        dead = e;
+        m->expired++;
+    }
+    pthread_mutex_unlock(&m->mu);
+    while (dead) {
+        cv_mempool_entry *next = dead->next;
+        free(dead->raw);
+        free(dead);
+        dead = next;
+    }
     return n;
 }
 
-void cv_mempool_done(cv_mempool *m, cv_mempool_entry *entries, size_t n)
+void cv_mempool_remove(cv_mempool *m, const uint8_t body_hash[CV_HASH_LEN])
 {
     pthread_mutex_lock(&m->mu);
-    for (size_t i = 0; i < n; i++)
-        set_remove(m, entries[i].tx.body_hash);
+    cv_mempool_entry *e = m->slots[find_slot(m, body_hash)];
+    if (e)
+        unlink_entry(m, e);
     pthread_mutex_unlock(&m->mu);
-    for (size_t i = 0; i < n; i++) {
-        free(entries[i].raw);
-        entries[i].raw = NULL;
+    if (e) {
+        free(e->raw);
+        free(e);
     }
 }
 
@@ -185,6 +206,14 @@ size_t cv_mempool_size(cv_mempool *m)
 size_t cv_mempool_capacity(const cv_mempool *m)
 {
     return m->max;
+}
+
+uint64_t cv_mempool_expired(cv_mempool *m)
+{
+    pthread_mutex_lock(&m->mu);
+    uint64_t n = m->expired;
+    pthread_mutex_unlock(&m->mu);
+    return n;
 }
 
 void cv_mempool_wait(cv_mempool *m, size_t want, uint64_t deadline_ms)

@@ -1,7 +1,7 @@
-/* node.c: the node runtime: opening the chain, admission, block production
+/* node.c: the node runtime: opening the chain, admission, waits, status
  * (see node.h). Threads: RPC threads call cv_node_submit and the waits; one
- * producer thread cuts, executes and commits blocks; a verification pool
- * checks signatures of submitted batches. */
+ * engine thread cuts, executes and commits blocks (solo.c, through
+ * chain.c); a verification pool checks signatures of submitted batches. */
 #include "node/node.h"
 
 #include <errno.h>
@@ -15,48 +15,18 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "codec/codec.h"
-#include "consensus/solo.h"
 #include "crypto/keyfile.h"
 #include "ledger/block.h"
-#include "node/commit.h"
-#include "node/mempool.h"
+#include "node/internal.h"
 
-struct cv_node {
-    cv_node_config cfg;
-    cv_genesis genesis;
-    cv_keypair key;
-    uint8_t proposer[CV_ADDR_LEN];
-    uint8_t validators_hash[CV_HASH_LEN];
-    cv_store *store;
-    cv_state_source src;
-    cv_mempool *mempool;
-    cv_pool *verify_pool;
-    cv_solo solo;
-
-    pthread_t producer;
-    int started;
-    atomic_int stopping;
-
-    /* The last committed block, guarded by mu; commit_seq counts commits. */
-    pthread_mutex_t mu;
-    pthread_cond_t committed;
-    uint64_t height;
-    uint64_t last_time_ms;
-    uint8_t last_hash[CV_HASH_LEN];
-    uint8_t state_root[CV_HASH_LEN];
-    uint64_t commit_seq;
-
-    atomic_uint_fast64_t txs_committed, txs_rejected, tx_max_bytes;
-};
-
-static uint64_t mono_ms(void)
+uint64_t cv_node_mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static uint64_t now_ms(void)
+uint64_t cv_node_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -64,7 +34,7 @@ static uint64_t now_ms(void)
 }
 
 /* path relative to the node's home, or as is when absolute. */
-static void home_path(const cv_node_config *cfg, const char *rel, char *out, size_t cap)
+void cv_node_home_path(const cv_node_config *cfg, const char *rel, char *out, size_t cap)
 {
     if (rel[0] == '/')
         snprintf(out, cap, "%s", rel);
@@ -97,61 +67,14 @@ static int hash_validators(const cv_genesis *g, uint8_t out[CV_HASH_LEN])
 static int load_key(cv_node *n)
 {
     char path[2200];
-    home_path(&n->cfg, n->cfg.key_file, path, sizeof path);
+    cv_node_home_path(&n->cfg, n->cfg.key_file, path, sizeof path);
     int rc = cv_keyfile_read(path, getenv("CIVITAS_PASSPHRASE"), &n->key);
     if (rc)
         return rc;
     if (n->key.suite != n->genesis.chain.suite)
         return cv_fail(CV_EINVAL, "%s is a %s key but the chain uses the %s suite", path,
                        cv_suite_name(n->key.suite), cv_suite_name(n->genesis.chain.suite));
-    return cv_address(&n->key.pub, n->proposer);
-}
-
-/* Commits an executed block and makes it the node's last block. */
-static int commit_block(cv_node *n, cv_header *h, const cv_exec_result *r, const cv_mempool_entry *entries,
-                        const cv_tx *txs, size_t ntx)
-{
-    size_t slots = ntx ? ntx : 1;
-    const uint8_t **raws = malloc(slots * sizeof *raws);
-    size_t *lens = malloc(slots * sizeof *lens);
-    uint8_t hash[CV_HASH_LEN];
-    int rc = raws && lens ? CV_OK : cv_fail(CV_ENOMEM, "out of memory committing a block");
-    for (size_t i = 0; i < ntx && !rc; i++) {
-        raws[i] = entries[i].raw;
-        lens[i] = entries[i].len;
-    }
-    if (!rc)
-        rc = cv_commit_block(n->store, n->genesis.chain.suite, h, r, txs, raws, lens, ntx, hash);
-    free(raws);
-    free(lens);
-    if (rc)
-        return rc;
-    pthread_mutex_lock(&n->mu);
-    n->height = h->height;
-    n->last_time_ms = h->time_ms;
-    memcpy(n->last_hash, hash, CV_HASH_LEN);
-    memcpy(n->state_root, r->state_root, CV_HASH_LEN);
-    n->commit_seq++;
-    pthread_cond_broadcast(&n->committed);
-    pthread_mutex_unlock(&n->mu);
-    return CV_OK;
-}
-
-static int commit_genesis(cv_node *n)
-{
-    cv_exec_result r;
-    int rc = cv_exec_genesis(&n->genesis, &r);
-    if (rc)
-        return rc;
-    cv_header h = {.height = 0, .time_ms = n->genesis.time_ms};
-    strcpy(h.chain_id, n->genesis.chain.chain_id);
-    memcpy(h.prev_hash, n->genesis.chain.genesis_hash, CV_HASH_LEN);
-    memcpy(h.validators_hash, n->validators_hash, CV_HASH_LEN);
-    rc = commit_block(n, &h, &r, NULL, NULL, 0);
-    cv_exec_result_free(&r);
-    if (!rc)
-        cv_info("committed the genesis block of chain %s", n->genesis.chain.chain_id);
-    return rc;
+    return cv_address(&n->key.pub, n->self_addr);
 }
 
 /* Loads the last block's header into the node, checking the chain's identity. */
@@ -185,11 +108,11 @@ static int resume_chain(cv_node *n)
 static int open_parts(cv_node *n)
 {
     char path[2200];
-    home_path(&n->cfg, n->cfg.genesis_file, path, sizeof path);
+    cv_node_home_path(&n->cfg, n->cfg.genesis_file, path, sizeof path);
     int rc = cv_genesis_load(path, &n->genesis);
     if (rc || (rc = hash_validators(&n->genesis, n->validators_hash)) || (rc = load_key(n)))
         return rc;
-    home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
+    cv_node_home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
     if ((rc = cv_store_open(path, &n->store)))
         return rc;
     n->src = cv_state_source_store(n->store);
@@ -200,7 +123,7 @@ static int open_parts(cv_node *n)
     uint64_t height;
     rc = cv_store_height(n->store, &height);
     if (rc == CV_ENOTFOUND)
-        rc = commit_genesis(n);
+        rc = cv_node_commit_genesis(n);
     return rc ? rc : resume_chain(n);
 }
 
@@ -224,123 +147,10 @@ int cv_node_open(const cv_node_config *cfg, cv_node **out)
     return CV_OK;
 }
 
-/* ---- block production ------------------------------------------------ */
-
-/* Drops transactions that expired before height (they can never commit), and
- * releases them from the mempool; returns how many remain, compacted. */
-static size_t drop_expired(cv_node *n, cv_mempool_entry *txs, size_t count, uint64_t height)
-{
-    size_t kept = 0;
-    for (size_t i = 0; i < count; i++) {
-        if (txs[i].tx.expiry >= height) {
-            txs[kept++] = txs[i];
-            continue;
-        }
-        cv_mempool_done(n->mempool, &txs[i], 1);
-        atomic_fetch_add(&n->txs_rejected, 1);
-    }
-    return kept;
-}
-
-static int produce_block(cv_node *n, cv_mempool_entry *txs, size_t count)
-{
-    cv_block_ctx ctx = {.chain = &n->genesis.chain};
-    pthread_mutex_lock(&n->mu);
-    ctx.height = n->height + 1;
-    ctx.time_ms = now_ms();
-    if (ctx.time_ms <= n->last_time_ms)
-        ctx.time_ms = n->last_time_ms + 1; /* block times strictly increase */
-    memcpy(ctx.prev_state_root, n->state_root, CV_HASH_LEN);
-    cv_header h = {.height = ctx.height, .time_ms = ctx.time_ms};
-    memcpy(h.prev_hash, n->last_hash, CV_HASH_LEN);
-    pthread_mutex_unlock(&n->mu);
-    memcpy(ctx.proposer, n->proposer, CV_ADDR_LEN);
-    strcpy(h.chain_id, n->genesis.chain.chain_id);
-    memcpy(h.validators_hash, n->validators_hash, CV_HASH_LEN);
-    memcpy(h.proposer, n->proposer, CV_ADDR_LEN);
-
-    count = drop_expired(n, txs, count, ctx.height);
-    cv_tx *decoded = malloc((count ? count : 1) * sizeof *decoded);
-    uint8_t *sig_ok = malloc(count ? count : 1);
-    if (!decoded || !sig_ok) {
-        free(decoded);
-        free(sig_ok);
-        return cv_fail(CV_ENOMEM, "out of memory building block %llu", (unsigned long long)ctx.height);
-    }
-    for (size_t i = 0; i < count; i++) {
-        decoded[i] = txs[i].tx;
-        sig_ok[i] = 1; /* verified at admission */
-    }
-    cv_exec_result r;
-    uint64_t t0 = mono_ms();
-    int rc = cv_exec_block(&ctx, &n->src, decoded, count, sig_ok, &r);
-    if (!rc) {
-        uint64_t t1 = mono_ms();
-        rc = commit_block(n, &h, &r, txs, decoded, count);
-        if (!rc) {
-            atomic_fetch_add(&n->txs_committed, count);
-            cv_info("block %llu: %zu txs (%zu failed), executed in %llu ms, stored in %llu ms",
-                    (unsigned long long)h.height, count, r.failed, (unsigned long long)(t1 - t0),
-                    (unsigned long long)(mono_ms() - t1));
-        }
-        cv_exec_result_free(&r);
-    }
-    cv_mempool_done(n->mempool, txs, count);
-    free(decoded);
-    free(sig_ok);
-    return rc;
-}
-
-static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_ms)
-{
-    uint64_t tx_max;
-    if (cv_exec_param(&n->src, "block_max_txs", max_txs) != CV_OK)
-        *max_txs = cv_param_find("block_max_txs")->def;
-    if (cv_exec_param(&n->src, "block_interval_ms", interval_ms) != CV_OK)
-        *interval_ms = cv_param_find("block_interval_ms")->def;
-    if (cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
-        atomic_store(&n->tx_max_bytes, tx_max);
-}
-
-static void *producer_main(void *arg)
-{
-    cv_node *n = arg;
-    uint64_t max_txs, interval_ms;
-    read_block_params(n, &max_txs, &interval_ms);
-    cv_solo_init(&n->solo, interval_ms, max_txs, now_ms());
-    cv_mempool_entry *batch = malloc(max_txs * sizeof *batch);
-    while (batch && !atomic_load(&n->stopping)) {
-        size_t pending = cv_mempool_size(n->mempool);
-        cv_solo_decision d = cv_solo_step(&n->solo, now_ms(), pending);
-        if (!d.cut) {
-            cv_mempool_wait(n->mempool, pending ? max_txs : 1, d.wake_ms);
-            continue;
-        }
-        size_t count = cv_mempool_take(n->mempool, max_txs, batch);
-        if (produce_block(n, batch, count) != CV_OK) {
-            cv_error("block production stopped: %s", cv_errmsg());
-            break;
-        }
-        uint64_t new_max = max_txs;
-        read_block_params(n, &new_max, &n->solo.interval_ms);
-        if (new_max > max_txs) {
-            cv_mempool_entry *grown = realloc(batch, new_max * sizeof *batch);
-            if (!grown)
-                break;
-            batch = grown;
-        }
-        max_txs = n->solo.max_txs = new_max;
-    }
-    if (!batch)
-        cv_error("block production stopped: out of memory");
-    free(batch);
-    return NULL;
-}
-
 int cv_node_start(cv_node *n)
 {
     char addr[CV_ADDR_STR_MAX];
-    if (pthread_create(&n->producer, NULL, producer_main, n) != 0)
+    if (pthread_create(&n->engine_thread, NULL, cv_node_solo_main, n) != 0)
         return cv_fail(CV_ENOMEM, "cannot start the block producer thread");
     n->started = 1;
     cv_address_string(&n->key.pub, addr);
@@ -356,7 +166,7 @@ void cv_node_close(cv_node *n)
     if (n->started) {
         atomic_store(&n->stopping, 1);
         cv_mempool_wake(n->mempool);
-        pthread_join(n->producer, NULL);
+        pthread_join(n->engine_thread, NULL);
     }
     pthread_mutex_lock(&n->mu);
     pthread_cond_broadcast(&n->committed);
@@ -520,6 +330,6 @@ void cv_node_get_status(cv_node *n, cv_node_status *st)
     st->mempool_size = cv_mempool_size(n->mempool);
     st->mempool_max = cv_mempool_capacity(n->mempool);
     st->txs_committed = atomic_load(&n->txs_committed);
-    st->txs_rejected = atomic_load(&n->txs_rejected);
+    st->txs_rejected = atomic_load(&n->txs_rejected) + cv_mempool_expired(n->mempool);
     cv_address_string(&n->key.pub, st->proposer);
 }

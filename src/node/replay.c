@@ -60,6 +60,25 @@ static int compare_headers(const cv_header *stored, const cv_header *rebuilt)
     return CV_OK;
 }
 
+/* Rebuilds the stored header from the replayed execution, compares the two,
+ * and stores the block in the scratch store (so the next block executes on
+ * the replayed state). */
+static int rebuild_and_store(replay *rp, const cv_header *stored, const uint8_t *raw, size_t len,
+                             const cv_exec_result *r, const cv_tx *txs)
+{
+    cv_header h = *stored;
+    memcpy(h.prev_hash, rp->prev_hash, CV_HASH_LEN);
+    int rc = cv_commit_header(rp->genesis.chain.suite, &h, r, txs, stored->tx_count);
+    if (!rc)
+        rc = compare_headers(stored, &h);
+    if (!rc)
+        rc = cv_header_hash(rp->genesis.chain.suite, &h, rp->prev_hash);
+    if (!rc)
+        rc = cv_commit_store(rp->scratch, &h, rp->prev_hash, raw, len, r, txs, NULL, 0);
+    rp->prev = h;
+    return rc;
+}
+
 /* Decodes and re-executes one stored block into the scratch store. */
 static int replay_block(replay *rp, uint64_t height)
 {
@@ -79,13 +98,7 @@ static int replay_block(replay *rp, uint64_t height)
     memcpy(ctx.prev_state_root, rp->prev.state_root, CV_HASH_LEN);
     cv_exec_result r;
     if (!rc && !(rc = cv_exec_block(&ctx, &rp->scratch_src, txs, b.tx_count, NULL, &r))) {
-        cv_header h = b.header;
-        memcpy(h.prev_hash, rp->prev_hash, CV_HASH_LEN);
-        rc = cv_commit_block(rp->scratch, rp->genesis.chain.suite, &h, &r, txs, b.txs, b.tx_lens, b.tx_count,
-                             rp->prev_hash);
-        if (!rc)
-            rc = compare_headers(&b.header, &h);
-        rp->prev = h;
+        rc = rebuild_and_store(rp, &b.header, raw.data, raw.len, &r, txs);
         cv_exec_result_free(&r);
     }
     free(txs);
@@ -107,11 +120,8 @@ static int replay_genesis(replay *rp)
     if (memcmp(b0.header.prev_hash, rp->genesis.chain.genesis_hash, CV_HASH_LEN) != 0)
         rc = cv_fail(CV_ESTATE, "block 0 was not made from this genesis file");
     if (!rc && !(rc = cv_exec_genesis(&rp->genesis, &r))) {
-        cv_header h = b0.header;
-        rc = cv_commit_block(rp->scratch, rp->genesis.chain.suite, &h, &r, NULL, NULL, NULL, 0, rp->prev_hash);
-        if (!rc)
-            rc = compare_headers(&b0.header, &h);
-        rp->prev = h;
+        memcpy(rp->prev_hash, rp->genesis.chain.genesis_hash, CV_HASH_LEN);
+        rc = rebuild_and_store(rp, &b0.header, raw.data, raw.len, &r, NULL);
         cv_exec_result_free(&r);
     }
     cv_block_free(&b0);

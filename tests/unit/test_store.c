@@ -621,7 +621,8 @@ static void test_concurrent_readers(void)
     atomic_store(&done, 1);
     for (int i = 0; i < READERS; i++) {
         CHECK(pthread_join(threads[i], NULL) == 0);
-        CHECK(!readers[i].bad && readers[i].rounds > 0);
+        CHECK(!readers[i].bad);
+        CHECK(readers[i].rounds > 0);
         fprintf(stderr, "reader %d: %ld consistent rounds\n", i, readers[i].rounds);
     }
     /* Reopened, the grown store has it all and takes more blocks. */

@@ -1,0 +1,263 @@
+/* chain.c: building, checking and committing blocks on a node (see
+ * internal.h). Every engine goes through here: the solo producer builds and
+ * commits; a BFT proposer builds, the other validators check, and all commit
+ * what consensus decides; block sync checks and commits certified blocks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "node/commit.h"
+#include "node/internal.h"
+
+void cv_node_block_free(cv_node_block *b)
+{
+    cv_buf_free(&b->encoded);
+    free(b->txs);
+    if (b->result.receipts || b->result.writes)
+        cv_exec_result_free(&b->result);
+    memset(b, 0, sizeof *b);
+}
+
+void cv_node_tip(cv_node *n, uint64_t *height, uint8_t hash[CV_HASH_LEN], uint64_t *time_ms,
+                 uint8_t state_root[CV_HASH_LEN])
+{
+    pthread_mutex_lock(&n->mu);
+    *height = n->height;
+    memcpy(hash, n->last_hash, CV_HASH_LEN);
+    *time_ms = n->last_time_ms;
+    memcpy(state_root, n->state_root, CV_HASH_LEN);
+    pthread_mutex_unlock(&n->mu);
+}
+
+/* The execution context of the block after the tip. */
+static void next_block_ctx(cv_node *n, cv_block_ctx *ctx, cv_header *h, uint64_t time_ms)
+{
+    uint64_t tip_time;
+    memset(ctx, 0, sizeof *ctx);
+    memset(h, 0, sizeof *h);
+    ctx->chain = &n->genesis.chain;
+    cv_node_tip(n, &h->height, h->prev_hash, &tip_time, ctx->prev_state_root);
+    h->height++;
+    h->time_ms = time_ms > tip_time ? time_ms : tip_time + 1; /* block times strictly increase */
+    ctx->height = h->height;
+    ctx->time_ms = h->time_ms;
+    strcpy(h->chain_id, n->genesis.chain.chain_id);
+    memcpy(h->validators_hash, n->validators_hash, CV_HASH_LEN);
+}
+
+/* Encodes b's header and transactions, hashes the header, and repoints
+ * b->txs at the copies inside the encoding. */
+static int encode_block(cv_node *n, cv_node_block *b, const uint8_t *const *raws, const size_t *lens)
+{
+    cv_block decoded;
+    int rc = cv_commit_header(n->genesis.chain.suite, &b->header, &b->result, b->txs, b->ntx);
+    if (!rc)
+        rc = cv_block_encode(&b->header, raws, lens, b->ntx, &b->encoded);
+    if (!rc)
+        rc = cv_header_hash(n->genesis.chain.suite, &b->header, b->hash);
+    if (!rc)
+        rc = cv_block_decode(b->encoded.data, b->encoded.len, b->ntx, CV_TX_HARD_MAX, &decoded);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < b->ntx; i++)
+        b->txs[i] = cv_tx_moved(&b->txs[i], raws[i], decoded.txs[i]);
+    cv_block_free(&decoded);
+    return CV_OK;
+}
+
+int cv_node_build(cv_node *n, size_t max, cv_node_block *out)
+{
+    cv_block_ctx ctx;
+    memset(out, 0, sizeof *out);
+    next_block_ctx(n, &ctx, &out->header, cv_node_now_ms());
+    memcpy(out->header.proposer, n->self_addr, CV_ADDR_LEN);
+    memcpy(ctx.proposer, n->self_addr, CV_ADDR_LEN);
+    size_t slots = max ? max : 1;
+    const cv_mempool_entry **entries = malloc(slots * sizeof *entries);
+    const uint8_t **raws = malloc(slots * sizeof *raws);
+    size_t *lens = malloc(slots * sizeof *lens);
+    uint8_t *sig_ok = malloc(slots);
+    out->txs = malloc(slots * sizeof *out->txs);
+    int rc = entries && raws && lens && sig_ok && out->txs
+                 ? CV_OK : cv_fail(CV_ENOMEM, "out of memory building a block of %zu", max);
+    if (!rc) {
+        out->ntx = cv_mempool_peek(n->mempool, ctx.height, max, entries);
+        for (size_t i = 0; i < out->ntx; i++) {
+            out->txs[i] = entries[i]->tx;
+            raws[i] = entries[i]->raw;
+            lens[i] = entries[i]->len;
+            sig_ok[i] = 1; /* verified at admission */
+        }
+        rc = cv_exec_block(&ctx, &n->src, out->txs, out->ntx, sig_ok, &out->result);
+    }
+    if (!rc)
+        rc = encode_block(n, out, raws, lens);
+    free(entries);
+    free(raws);
+    free(lens);
+    free(sig_ok);
+    if (rc)
+        cv_node_block_free(out);
+    return rc;
+}
+
+static int is_validator(const cv_node *n, const uint8_t addr[CV_ADDR_LEN])
+{
+    for (size_t i = 0; i < n->genesis.nvalidators; i++) {
+        uint8_t a[CV_ADDR_LEN];
+        if (cv_address(&n->genesis.validators[i].pub, a) == CV_OK && memcmp(a, addr, CV_ADDR_LEN) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The header fields a block must have to follow the tip. */
+static int check_header(cv_node *n, const cv_header *got)
+{
+    cv_block_ctx ctx;
+    cv_header want;
+    next_block_ctx(n, &ctx, &want, 0);
+    if (strcmp(got->chain_id, want.chain_id) != 0)
+        return cv_fail(CV_EINVAL, "block for chain '%.64s', this is '%s'", got->chain_id, want.chain_id);
+    if (got->height != want.height)
+        return cv_fail(CV_EINVAL, "block at height %llu, expected %llu", (unsigned long long)got->height,
+                       (unsigned long long)want.height);
+    if (memcmp(got->prev_hash, want.prev_hash, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "block %llu does not follow this node's last block",
+                       (unsigned long long)got->height);
+    if (got->time_ms < want.time_ms)
+        return cv_fail(CV_EINVAL, "block %llu's time is not after its parent's", (unsigned long long)got->height);
+    if (memcmp(got->validators_hash, want.validators_hash, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "block %llu names another validator set", (unsigned long long)got->height);
+    if (!is_validator(n, got->proposer))
+        return cv_fail(CV_EPERM, "block %llu's proposer is not a validator", (unsigned long long)got->height);
+    return CV_OK;
+}
+
+/* Decodes the transactions and verifies the signatures this node has not
+ * verified before (those not in its mempool), in parallel. */
+static int decode_and_verify(cv_node *n, const cv_block *blk, cv_node_block *out, uint8_t *sig_ok)
+{
+    size_t tx_max = (size_t)atomic_load(&n->tx_max_bytes), todo = 0;
+    cv_verify_item *items = malloc((blk->tx_count ? blk->tx_count : 1) * sizeof *items);
+    size_t *which = malloc((blk->tx_count ? blk->tx_count : 1) * sizeof *which);
+    uint8_t *ok = malloc(blk->tx_count ? blk->tx_count : 1);
+    int rc = items && which && ok ? CV_OK : cv_fail(CV_ENOMEM, "out of memory checking a block");
+    for (size_t i = 0; i < blk->tx_count && !rc; i++) {
+        if ((rc = cv_tx_decode(blk->txs[i], blk->tx_lens[i], tx_max, &out->txs[i])))
+            rc = cv_fail(CV_EINVAL, "block transaction %zu: %s", i, cv_errmsg());
+        else if (!(sig_ok[i] = (uint8_t)cv_mempool_contains(n->mempool, &out->txs[i]))) {
+            items[todo] = cv_tx_verify_item(&out->txs[i]);
+            which[todo++] = i;
+        }
+    }
+    if (!rc) {
+        cv_verify_batch(todo > 1 ? n->verify_pool : NULL, items, todo, ok);
+        for (size_t j = 0; j < todo; j++)
+            sig_ok[which[j]] = ok[j];
+    }
+    free(items);
+    free(which);
+    free(ok);
+    return rc;
+}
+
+/* Executes the decoded block and compares its roots with the header's. */
+static int execute_and_compare(cv_node *n, cv_node_block *out, const uint8_t *sig_ok)
+{
+    cv_block_ctx ctx;
+    cv_header rebuilt;
+    next_block_ctx(n, &ctx, &rebuilt, out->header.time_ms);
+    ctx.time_ms = out->header.time_ms;
+    memcpy(ctx.proposer, out->header.proposer, CV_ADDR_LEN);
+    int rc = cv_exec_block(&ctx, &n->src, out->txs, out->ntx, sig_ok, &out->result);
+    if (rc)
+        return rc;
+    rebuilt = out->header;
+    if ((rc = cv_commit_header(n->genesis.chain.suite, &rebuilt, &out->result, out->txs, out->ntx)))
+        return rc;
+    if (memcmp(rebuilt.tx_root, out->header.tx_root, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "block %llu: its tx root does not match its transactions",
+                       (unsigned long long)out->header.height);
+    if (memcmp(rebuilt.receipt_root, out->header.receipt_root, CV_HASH_LEN) != 0 ||
+        memcmp(rebuilt.state_root, out->header.state_root, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "block %llu: executing it gives other %s roots than its header",
+                       (unsigned long long)out->header.height,
+                       memcmp(rebuilt.state_root, out->header.state_root, CV_HASH_LEN) ? "state" : "receipt");
+    return CV_OK;
+}
+
+int cv_node_check(cv_node *n, const uint8_t *block, size_t len, cv_node_block *out)
+{
+    cv_block blk;
+    memset(out, 0, sizeof *out);
+    int rc = cv_buf_append(&out->encoded, block, len);
+    if (!rc)
+        rc = cv_block_decode(out->encoded.data, out->encoded.len, CV_BLOCK_TX_HARD_MAX, CV_TX_HARD_MAX, &blk);
+    if (rc) {
+        cv_node_block_free(out);
+        return rc;
+    }
+    out->header = blk.header;
+    out->ntx = blk.tx_count;
+    uint8_t *sig_ok = malloc(blk.tx_count ? blk.tx_count : 1);
+    out->txs = calloc(blk.tx_count ? blk.tx_count : 1, sizeof *out->txs);
+    if (!sig_ok || !out->txs)
+        rc = cv_fail(CV_ENOMEM, "out of memory checking a block");
+    if (!rc)
+        rc = check_header(n, &out->header);
+    if (!rc)
+        rc = decode_and_verify(n, &blk, out, sig_ok);
+    if (!rc)
+        rc = execute_and_compare(n, out, sig_ok);
+    if (!rc)
+        rc = cv_header_hash(n->genesis.chain.suite, &out->header, out->hash);
+    free(sig_ok);
+    cv_block_free(&blk);
+    if (rc)
+        cv_node_block_free(out);
+    return rc;
+}
+
+int cv_node_commit(cv_node *n, cv_node_block *b, const uint8_t *cert, size_t cert_len)
+{
+    uint64_t t0 = cv_node_mono_ms();
+    int rc = cv_commit_store(n->store, &b->header, b->hash, b->encoded.data, b->encoded.len, &b->result, b->txs,
+                             cert, cert_len);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&n->mu);
+    n->height = b->header.height;
+    n->last_time_ms = b->header.time_ms;
+    memcpy(n->last_hash, b->hash, CV_HASH_LEN);
+    memcpy(n->state_root, b->result.state_root, CV_HASH_LEN);
+    n->commit_seq++;
+    pthread_cond_broadcast(&n->committed);
+    pthread_mutex_unlock(&n->mu);
+    for (size_t i = 0; i < b->ntx; i++)
+        cv_mempool_remove(n->mempool, b->txs[i].body_hash);
+    atomic_fetch_add(&n->txs_committed, b->ntx);
+    cv_info("block %llu: %zu txs (%zu failed), stored in %llu ms", (unsigned long long)b->header.height, b->ntx,
+            b->result.failed, (unsigned long long)(cv_node_mono_ms() - t0));
+    return CV_OK;
+}
+
+int cv_node_commit_genesis(cv_node *n)
+{
+    cv_node_block b;
+    memset(&b, 0, sizeof b);
+    int rc = cv_exec_genesis(&n->genesis, &b.result);
+    if (rc)
+        return rc;
+    cv_header *h = &b.header;
+    strcpy(h->chain_id, n->genesis.chain.chain_id);
+    h->time_ms = n->genesis.time_ms;
+    memcpy(h->prev_hash, n->genesis.chain.genesis_hash, CV_HASH_LEN);
+    memcpy(h->validators_hash, n->validators_hash, CV_HASH_LEN);
+    rc = encode_block(n, &b, NULL, NULL);
+    if (!rc)
+        rc = cv_node_commit(n, &b, NULL, 0);
+    cv_node_block_free(&b);
+    return rc;
+}

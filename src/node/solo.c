@@ -1,0 +1,50 @@
+/* solo.c: the single-validator engine's thread: asks the solo state machine
+ * (consensus/solo.h) when to cut a block, then builds and commits it. */
+#include <stdlib.h>
+
+#include "base/err.h"
+#include "base/log.h"
+#include "consensus/solo.h"
+#include "node/internal.h"
+
+static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_ms)
+{
+    uint64_t tx_max;
+    if (cv_exec_param(&n->src, "block_max_txs", max_txs) != CV_OK)
+        *max_txs = cv_param_find("block_max_txs")->def;
+    if (cv_exec_param(&n->src, "block_interval_ms", interval_ms) != CV_OK)
+        *interval_ms = cv_param_find("block_interval_ms")->def;
+    if (cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
+        atomic_store(&n->tx_max_bytes, tx_max);
+}
+
+void *cv_node_solo_main(void *arg)
+{
+    cv_node *n = arg;
+    cv_solo solo;
+    uint64_t max_txs, interval_ms;
+    read_block_params(n, &max_txs, &interval_ms);
+    cv_solo_init(&solo, interval_ms, max_txs, cv_node_now_ms());
+    while (!atomic_load(&n->stopping)) {
+        size_t pending = cv_mempool_size(n->mempool);
+        cv_solo_decision d = cv_solo_step(&solo, cv_node_now_ms(), pending);
+        if (!d.cut) {
+            cv_mempool_wait(n->mempool, pending ? max_txs : 1, d.wake_ms);
+            continue;
+        }
+        cv_node_block b;
+        int rc = cv_node_build(n, max_txs, &b);
+        if (!rc) {
+            if (b.ntx > 0) /* all may have expired */
+                rc = cv_node_commit(n, &b, NULL, 0);
+            cv_node_block_free(&b);
+        }
+        if (rc) {
+            cv_error("block production stopped: %s", cv_errmsg());
+            break;
+        }
+        read_block_params(n, &solo.max_txs, &solo.interval_ms);
+        max_txs = solo.max_txs;
+    }
+    return NULL;
+}
