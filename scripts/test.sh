@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole civitas test suite:
-#   1. Release build (gcc), CTest: unit, shell, interop and end-to-end tests;
+#   1. Release build (gcc), CTest: unit, shell, interop and end-to-end tests,
+#      and every unit test again under valgrind memcheck (label valgrind);
 #   2. sanitizer build (clang, AddressSanitizer + UndefinedBehaviorSanitizer),
 #      CTest again, plus every libFuzzer target for CV_FUZZ_SECONDS each.
 # Stops at the first failing stage, so the last CTest summary printed is the
@@ -16,7 +17,7 @@ if [ -f tests/interop/package-lock.json ]; then
 fi
 
 echo "== Release build"
-cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DCV_VALGRIND=ON >/dev/null
 cmake --build build/release -j"$jobs"
 
 echo "== sanitizer build (clang, ASan + UBSan, libFuzzer)"

@@ -4,11 +4,14 @@
  * on; CHECK_OK(expr) expects CV_OK and prints cv_errmsg() if not;
  * CHECK_ERR(expr, code) expects a specific error code. main() ends with
  * `return check_done();`, which prints a summary and returns non-zero if any
- * check failed. */
+ * check failed. check_scale(full, quick) sizes the heavy tests: it returns
+ * quick when the environment variable CV_TEST_QUICK is set (as it is for the
+ * runs under valgrind), so they do fewer rounds of the same checks. */
 #ifndef CV_TESTS_CHECK_H
 #define CV_TESTS_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -58,6 +61,11 @@ static long check_count;
                     __FILE__, __LINE__, cv_errmsg(), (text));                    \
         }                                                                        \
     } while (0)
+
+static inline long check_scale(long full, long quick)
+{
+    return getenv("CV_TEST_QUICK") ? quick : full;
+}
 
 static inline int check_done(void)
 {

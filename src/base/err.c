@@ -3,15 +3,21 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_msg[512];
 
 int cv_fail(int code, const char *fmt, ...)
 {
+    /* Formatted apart, then copied: callers add context to the last message
+     * by passing cv_errmsg() as an argument, which must not be overwritten
+     * while it is read. */
+    char msg[sizeof last_msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_msg, sizeof last_msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_msg, msg, sizeof msg);
     return code;
 }
 

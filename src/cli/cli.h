@@ -65,5 +65,6 @@ int cmd_call(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_notary(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_net(int argc, char **argv);
 
 #endif

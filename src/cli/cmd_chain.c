@@ -20,6 +20,7 @@
 
 #define DEMO_HOME "civitas-demo"
 #define DEFAULT_RPC_PORT 8645
+#define DEFAULT_P2P_PORT 26656
 #define MAX_ORGS 64
 
 /* One organisation's home while a consortium is being created. */
@@ -92,24 +93,34 @@ static int build_genesis(const char *chain_id, cv_suite suite, org_home *orgs, s
     return CV_OK;
 }
 
-static int write_home_files(const org_home *o, const cv_buf *genesis, unsigned port)
+/* Writes org i's genesis and config: its ports, and every other
+ * organisation's node as a peer (the validators form a full mesh). */
+static int write_home_files(const org_home *orgs, size_t n, size_t i, const cv_buf *genesis, unsigned rpc_port,
+                            unsigned p2p_port)
 {
     char path[1100];
-    snprintf(path, sizeof path, "%s/genesis.json", o->home);
+    snprintf(path, sizeof path, "%s/genesis.json", orgs[i].home);
     int rc = cv_file_write(path, genesis->data, genesis->len, 0644, 1);
     cv_node_config cfg;
     if (!rc)
-        rc = cv_node_config_load(o->home, &cfg);
-    if (!rc) {
-        snprintf(cfg.rpc_listen, sizeof cfg.rpc_listen, "127.0.0.1:%u", port);
-        rc = cv_node_config_write(&cfg);
+        rc = cv_node_config_load(orgs[i].home, &cfg);
+    if (rc)
+        return rc;
+    snprintf(cfg.rpc_listen, sizeof cfg.rpc_listen, "127.0.0.1:%u", rpc_port + (unsigned)(10 * i));
+    snprintf(cfg.p2p_listen, sizeof cfg.p2p_listen, "127.0.0.1:%u", p2p_port + (unsigned)(10 * i));
+    for (size_t j = 0; j < n && n > 1; j++) {
+        if (j == i)
+            continue;
+        cv_node_peer *p = &cfg.peers[cfg.npeers++];
+        snprintf(p->addr, sizeof p->addr, "127.0.0.1:%u", p2p_port + (unsigned)(10 * j));
+        cv_hex_encode(orgs[j].node_key.pub.bytes, orgs[j].node_key.pub.len, p->public_key);
     }
-    return rc;
+    return cv_node_config_write(&cfg);
 }
 
 /* Creates n homes under names[i] sharing one genesis. */
 static int init_consortium(const cli_args *a, org_home *orgs, size_t n, const char *chain_id, cv_suite suite,
-                           unsigned base_port)
+                           unsigned base_port, unsigned p2p_port)
 {
     cv_genesis g;
     cv_buf text = {0};
@@ -121,7 +132,7 @@ static int init_consortium(const cli_args *a, org_home *orgs, size_t n, const ch
     if (!rc)
         rc = cv_genesis_to_json(&g, &text);
     for (size_t i = 0; i < n && !rc; i++)
-        rc = write_home_files(&orgs[i], &text, base_port + (unsigned)(10 * i));
+        rc = write_home_files(orgs, n, i, &text, base_port, p2p_port);
     if (!rc)
         for (size_t i = 0; i < n; i++) {
             char addr[CV_ADDR_STR_MAX];
@@ -157,18 +168,19 @@ static int option_uint(const cli_args *a, const char *name, unsigned long def, u
 int cmd_init(int argc, char **argv)
 {
     cli_opt opts[] = {{"--home", 1, NULL}, {"--orgs", 1, NULL}, {"--out", 1, NULL}, {"--suite", 1, NULL},
-                      {"--chain-id", 1, NULL}, {"--rpc-port", 1, NULL}};
-    cli_args a = {"init", "init --home DIR | init --orgs N --out DIR  [--suite std|gm] [--chain-id ID] [--rpc-port P]",
-                  opts, 6, {0}, 0};
+                      {"--chain-id", 1, NULL}, {"--rpc-port", 1, NULL}, {"--p2p-port", 1, NULL}};
+    cli_args a = {"init", "init --home DIR | init --orgs N --out DIR  [--suite std|gm] [--chain-id ID] [--rpc-port P] "
+                  "[--p2p-port P]", opts, 7, {0}, 0};
     int rc = cli_parse(&a, argc, argv, 0, 0);
     if (rc)
         return rc;
     const char *home = cli_get(&a, "--home"), *out = cli_get(&a, "--out");
     const char *suite_name = cli_get(&a, "--suite"), *chain_id = cli_get(&a, "--chain-id");
-    unsigned long norgs, port;
+    unsigned long norgs, port, p2p_port;
     cv_suite suite;
     if ((rc = option_uint(&a, "--orgs", 1, 1, MAX_ORGS, &norgs)) ||
-        (rc = option_uint(&a, "--rpc-port", DEFAULT_RPC_PORT, 1, 65000, &port)))
+        (rc = option_uint(&a, "--rpc-port", DEFAULT_RPC_PORT, 1, 65000, &port)) ||
+        (rc = option_uint(&a, "--p2p-port", DEFAULT_P2P_PORT, 1, 65000, &p2p_port)))
         return rc;
     if (!home == !out || (home && cli_get(&a, "--orgs")))
         return cli_usage(&a, "give --home DIR for one node, or --orgs N --out DIR for a consortium");
@@ -188,7 +200,8 @@ int cmd_init(int argc, char **argv)
             snprintf(orgs[i].home, sizeof orgs[i].home, "%s", home);
         else
             snprintf(orgs[i].home, sizeof orgs[i].home, "%s/org%zu", out, i + 1);
-    rc = init_consortium(&a, orgs, norgs, chain_id ? chain_id : "civitas-local", suite, (unsigned)port);
+    rc = init_consortium(&a, orgs, norgs, chain_id ? chain_id : "civitas-local", suite, (unsigned)port,
+                         (unsigned)p2p_port);
     free(orgs);
     return rc;
 }

@@ -19,6 +19,7 @@ static const command commands[] = {
     {"demo", cmd_demo, "start a single-node chain in ./civitas-demo (created if missing)"},
     {"init", cmd_init, "create a node home (--home DIR) or a consortium (--orgs N --out DIR)"},
     {"node", cmd_node, "run a node: node --home DIR"},
+    {"net", cmd_net, "a local network: net up N --home DIR, net down --home DIR"},
     {"replay", cmd_replay, "re-execute a node's stored chain from genesis and check it"},
     {"status", cmd_status, "a node's status"},
     {"block", cmd_block, "a block: block [HEIGHT | HASH | latest]"},

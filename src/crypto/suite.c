@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "crypto/impl.h"
+#include "crypto/sm4gcm_internal.h"
 
 static EVP_MD *md_sha256, *md_sm3;
 
@@ -28,13 +29,15 @@ int cv_crypto_init(void)
         md_sm3 = EVP_MD_fetch(NULL, "SM3", NULL);
     if (!md_sha256 || !md_sm3)
         return cv_fail(CV_ECRYPTO, "OpenSSL lacks SHA-256 or SM3");
-    return cv_sm2_init();
+    int rc = cv_sm4gcm_init();
+    return rc ? rc : cv_sm2_init();
 }
 
 void cv_crypto_cleanup(void)
 {
     cv_hash_thread_cleanup();
     cv_sm2_cleanup();
+    cv_sm4gcm_cleanup();
     EVP_MD_free(md_sha256);
     EVP_MD_free(md_sm3);
     md_sha256 = md_sm3 = NULL;

@@ -227,11 +227,17 @@ static int parse_time(const char *s, uint64_t *ms)
     const char *rest = s + used;
     if (rest[0] == '.' && sscanf(rest, ".%3u", &frac) == 1 && strlen(rest) == 5)
         rest += 4;
-    if (strcmp(rest, "Z") != 0 || tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12)
+    if (strcmp(rest, "Z") != 0 || tm.tm_year < 1970 || tm.tm_mon < 1 || tm.tm_mon > 12 || frac > 999)
         return cv_fail(CV_EINVAL, "genesis: genesis_time \"%.40s\" is not YYYY-MM-DDTHH:MM:SS[.mmm]Z", s);
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
+    struct tm given = tm;
     time_t t = timegm(&tm);
+    /* timegm normalises out-of-range fields (second -5, hour 24, February
+     * 30, into year 10000): refuse them rather than store another time. */
+    if (tm.tm_year != given.tm_year || tm.tm_mon != given.tm_mon || tm.tm_mday != given.tm_mday ||
+        tm.tm_hour != given.tm_hour || tm.tm_min != given.tm_min || tm.tm_sec != given.tm_sec)
+        return cv_fail(CV_EINVAL, "genesis: genesis_time \"%.40s\" is not a valid UTC date and time", s);
     *ms = (uint64_t)t * 1000 + frac;
     return CV_OK;
 }

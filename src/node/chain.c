@@ -102,16 +102,6 @@ int cv_node_build(cv_node *n, size_t max, cv_node_block *out)
     return rc;
 }
 
-static int is_validator(const cv_node *n, const uint8_t addr[CV_ADDR_LEN])
-{
-    for (size_t i = 0; i < n->genesis.nvalidators; i++) {
-        uint8_t a[CV_ADDR_LEN];
-        if (cv_address(&n->genesis.validators[i].pub, a) == CV_OK && memcmp(a, addr, CV_ADDR_LEN) == 0)
-            return 1;
-    }
-    return 0;
-}
-
 /* The header fields a block must have to follow the tip. */
 static int check_header(cv_node *n, const cv_header *got)
 {
@@ -130,7 +120,7 @@ static int check_header(cv_node *n, const cv_header *got)
         return cv_fail(CV_EINVAL, "block %llu's time is not after its parent's", (unsigned long long)got->height);
     if (memcmp(got->validators_hash, want.validators_hash, CV_HASH_LEN) != 0)
         return cv_fail(CV_EINVAL, "block %llu names another validator set", (unsigned long long)got->height);
-    if (!is_validator(n, got->proposer))
+    if (cv_valset_find_addr(&n->valset, got->proposer) < 0)
         return cv_fail(CV_EPERM, "block %llu's proposer is not a validator", (unsigned long long)got->height);
     return CV_OK;
 }

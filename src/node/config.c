@@ -16,6 +16,7 @@ static void set_defaults(cv_node_config *cfg, const char *home)
     memset(cfg, 0, sizeof *cfg);
     snprintf(cfg->home, sizeof cfg->home, "%s", home);
     strcpy(cfg->rpc_listen, "127.0.0.1:8645");
+    strcpy(cfg->p2p_listen, "127.0.0.1:26656");
     strcpy(cfg->genesis_file, "genesis.json");
     strcpy(cfg->key_file, "node.key");
     strcpy(cfg->data_dir, "data");
@@ -50,10 +51,32 @@ static int read_uint(json_t *doc, const char *key, uint64_t min, uint64_t max, u
     return CV_OK;
 }
 
+/* "peers": [{"addr": "host:port", "public_key": "hex"}, ...] */
+static int read_peers(json_t *doc, cv_node_config *cfg)
+{
+    json_t *peers = json_object_get(doc, "peers");
+    if (!peers)
+        return CV_OK;
+    if (!json_is_array(peers) || json_array_size(peers) > CV_NODE_PEERS_MAX)
+        return cv_fail(CV_EINVAL, "config: \"peers\" must be an array of at most %d peers", CV_NODE_PEERS_MAX);
+    for (size_t i = 0; i < json_array_size(peers); i++) {
+        json_t *p = json_array_get(peers, i);
+        const char *addr = json_string_value(json_object_get(p, "addr"));
+        const char *key = json_string_value(json_object_get(p, "public_key"));
+        cv_node_peer *out = &cfg->peers[i];
+        if (!addr || !key || strlen(addr) >= sizeof out->addr || strlen(key) >= sizeof out->public_key)
+            return cv_fail(CV_EINVAL, "config: peers[%zu] needs \"addr\" (host:port) and \"public_key\" (hex)", i);
+        strcpy(out->addr, addr);
+        strcpy(out->public_key, key);
+    }
+    cfg->npeers = json_array_size(peers);
+    return CV_OK;
+}
+
 static int apply_doc(json_t *doc, cv_node_config *cfg)
 {
-    static const char *known[] = {"rpc_listen", "genesis_file", "key_file", "data_dir", "mempool_max",
-                                  "rpc_max_body", "rpc_threads", "verify_threads"};
+    static const char *known[] = {"rpc_listen", "p2p_listen", "peers", "genesis_file", "key_file", "data_dir",
+                                  "mempool_max", "rpc_max_body", "rpc_threads", "verify_threads"};
     const char *key;
     json_t *val;
     json_object_foreach(doc, key, val) {
@@ -66,6 +89,8 @@ static int apply_doc(json_t *doc, cv_node_config *cfg)
     uint64_t threads = cfg->rpc_threads, verify = cfg->verify_threads;
     int rc;
     if ((rc = read_string(doc, "rpc_listen", cfg->rpc_listen, sizeof cfg->rpc_listen)) ||
+        (rc = read_string(doc, "p2p_listen", cfg->p2p_listen, sizeof cfg->p2p_listen)) ||
+        (rc = read_peers(doc, cfg)) ||
         (rc = read_string(doc, "genesis_file", cfg->genesis_file, sizeof cfg->genesis_file)) ||
         (rc = read_string(doc, "key_file", cfg->key_file, sizeof cfg->key_file)) ||
         (rc = read_string(doc, "data_dir", cfg->data_dir, sizeof cfg->data_dir)) ||
@@ -110,11 +135,15 @@ int cv_node_config_write(const cv_node_config *cfg)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/config.json", cfg->home);
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:i}", "rpc_listen", cfg->rpc_listen,
-                            "genesis_file", cfg->genesis_file, "key_file", cfg->key_file, "data_dir",
-                            cfg->data_dir, "mempool_max", (json_int_t)cfg->mempool_max, "rpc_max_body",
-                            (json_int_t)cfg->rpc_max_body, "rpc_threads", (int)cfg->rpc_threads,
-                            "verify_threads", (int)cfg->verify_threads);
+    json_t *peers = json_array();
+    for (size_t i = 0; i < cfg->npeers; i++)
+        json_array_append_new(peers, json_pack("{s:s, s:s}", "addr", cfg->peers[i].addr, "public_key",
+                                               cfg->peers[i].public_key));
+    json_t *doc = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:I, s:i, s:i}", "rpc_listen", cfg->rpc_listen,
+                            "p2p_listen", cfg->p2p_listen, "peers", peers, "genesis_file", cfg->genesis_file,
+                            "key_file", cfg->key_file, "data_dir", cfg->data_dir, "mempool_max",
+                            (json_int_t)cfg->mempool_max, "rpc_max_body", (json_int_t)cfg->rpc_max_body,
+                            "rpc_threads", (int)cfg->rpc_threads, "verify_threads", (int)cfg->verify_threads);
     char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     if (!text)

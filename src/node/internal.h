@@ -3,6 +3,7 @@
  *   node.c      opening and closing, admission (cv_node_submit), waits, status
  *   chain.c     building, checking and committing blocks (every engine's path)
  *   solo.c      the single-validator producer thread
+ *   bft.c       the BFT engine: consensus, network, gossip, block sync
  *   replay.c    re-executing a stored chain */
 #ifndef CV_NODE_INTERNAL_H
 #define CV_NODE_INTERNAL_H
@@ -10,7 +11,9 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "consensus/valset.h"
 #include "ledger/block.h"
+#include "node/bft.h"
 #include "node/mempool.h"
 #include "node/node.h"
 
@@ -19,13 +22,15 @@ struct cv_node {
     cv_genesis genesis;
     cv_keypair key;
     uint8_t self_addr[CV_ADDR_LEN];
-    uint8_t validators_hash[CV_HASH_LEN];
+    cv_valset valset;                     /* the validators (from genesis) */
+    uint8_t validators_hash[CV_HASH_LEN]; /* its hash, in every header */
     cv_store *store;
     cv_state_source src;
     cv_mempool *mempool;
     cv_pool *verify_pool;
 
-    pthread_t engine_thread;
+    pthread_t engine_thread; /* solo */
+    cv_node_bft *bft;        /* or BFT, when the chain has several validators */
     int started;
     atomic_int stopping;
 
@@ -76,6 +81,10 @@ int cv_node_commit(cv_node *n, cv_node_block *b, const uint8_t *cert, size_t cer
 
 /* Commits block 0: the genesis state, its previous hash the genesis hash. */
 int cv_node_commit_genesis(cv_node *n);
+
+/* Admits transactions from a peer (no gossip back, no per-transaction
+ * answers: refusals are counted). */
+void cv_node_admit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size_t count, int gossip);
 
 /* The solo engine's thread. */
 void *cv_node_solo_main(void *arg);

@@ -14,7 +14,6 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "codec/codec.h"
 #include "crypto/keyfile.h"
 #include "ledger/block.h"
 #include "node/internal.h"
@@ -44,24 +43,21 @@ void cv_node_home_path(const cv_node_config *cfg, const char *rel, char *out, si
 
 /* The hash of the validator set: the suite hash of the canonical list of
  * (public key, power) in genesis order. */
-static int hash_validators(const cv_genesis *g, uint8_t out[CV_HASH_LEN])
+/* The genesis validator set (consensus/valset.h): its hash goes in every
+ * header; BFT runs with it. */
+static int load_validators(cv_node *n)
 {
-    cv_buf b = {0};
-    cv_enc e;
-    cv_enc_init(&e, &b);
-    cv_enc_list_begin(&e, 1, CV_CODEC_MSG_LIST);
-    for (size_t i = 0; i < g->nvalidators; i++) {
-        cv_enc_msg_begin(&e, CV_CODEC_ITEM);
-        cv_enc_bytes(&e, 1, g->validators[i].pub.bytes, g->validators[i].pub.len);
-        cv_enc_uint(&e, 2, g->validators[i].power);
-        cv_enc_end(&e);
-    }
-    cv_enc_end(&e);
-    int rc = cv_enc_finish(&e);
+    const cv_genesis *g = &n->genesis;
+    cv_valset_entry *entries = calloc(g->nvalidators, sizeof *entries);
+    if (!entries)
+        return cv_fail(CV_ENOMEM, "out of memory loading validators");
+    for (size_t i = 0; i < g->nvalidators; i++)
+        entries[i] = (cv_valset_entry){g->validators[i].pub, g->validators[i].power};
+    int rc = cv_valset_init(&n->valset, g->chain.suite, entries, g->nvalidators);
+    free(entries);
     if (!rc)
-        rc = cv_hash(g->chain.suite, b.data, b.len, out);
-    cv_buf_free(&b);
-    return rc;
+        memcpy(n->validators_hash, n->valset.hash, CV_HASH_LEN);
+    return rc ? cv_fail(rc, "genesis validators: %s", cv_errmsg()) : CV_OK;
 }
 
 static int load_key(cv_node *n)
@@ -110,7 +106,7 @@ static int open_parts(cv_node *n)
     char path[2200];
     cv_node_home_path(&n->cfg, n->cfg.genesis_file, path, sizeof path);
     int rc = cv_genesis_load(path, &n->genesis);
-    if (rc || (rc = hash_validators(&n->genesis, n->validators_hash)) || (rc = load_key(n)))
+    if (rc || (rc = load_validators(n)) || (rc = load_key(n)))
         return rc;
     cv_node_home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
     if ((rc = cv_store_open(path, &n->store)))
@@ -150,8 +146,13 @@ int cv_node_open(const cv_node_config *cfg, cv_node **out)
 int cv_node_start(cv_node *n)
 {
     char addr[CV_ADDR_STR_MAX];
-    if (pthread_create(&n->engine_thread, NULL, cv_node_solo_main, n) != 0)
+    if (n->genesis.nvalidators > 1 || n->cfg.npeers > 0) {
+        int rc = cv_node_bft_start(n, &n->bft);
+        if (rc)
+            return rc;
+    } else if (pthread_create(&n->engine_thread, NULL, cv_node_solo_main, n) != 0) {
         return cv_fail(CV_ENOMEM, "cannot start the block producer thread");
+    }
     n->started = 1;
     cv_address_string(&n->key.pub, addr);
     cv_info("node started: chain %s (%s suite), height %llu, proposer %s", n->genesis.chain.chain_id,
@@ -166,7 +167,10 @@ void cv_node_close(cv_node *n)
     if (n->started) {
         atomic_store(&n->stopping, 1);
         cv_mempool_wake(n->mempool);
-        pthread_join(n->engine_thread, NULL);
+        if (n->bft)
+            cv_node_bft_stop(n->bft);
+        else
+            pthread_join(n->engine_thread, NULL);
     }
     pthread_mutex_lock(&n->mu);
     pthread_cond_broadcast(&n->committed);
@@ -233,8 +237,9 @@ static int verify_admissible(cv_node *n, const cv_tx *decoded, size_t count, int
     return CV_OK;
 }
 
-int cv_node_submit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size_t count, int *results,
-                   char (*errors)[CV_ERROR_MAX + 1], uint8_t (*hashes)[CV_HASH_LEN])
+/* Decodes, checks, verifies and queues transactions (see cv_node_submit). */
+static int admit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size_t count, int *results,
+                 char (*errors)[CV_ERROR_MAX + 1], uint8_t (*hashes)[CV_HASH_LEN])
 {
     cv_tx *decoded = malloc((count ? count : 1) * sizeof *decoded);
     if (!decoded)
@@ -246,7 +251,8 @@ int cv_node_submit(cv_node *n, const uint8_t *const *txs, const size_t *lens, si
         if (!rc)
             rc = cv_exec_check_tx(&n->genesis.chain, &n->src, height, &decoded[i], lens[i]);
         record_error(rc, &results[i], errors[i]);
-        memcpy(hashes[i], decoded[i].hash, CV_HASH_LEN);
+        if (hashes)
+            memcpy(hashes[i], decoded[i].hash, CV_HASH_LEN);
     }
     int rc = verify_admissible(n, decoded, count, results, errors);
     for (size_t i = 0; !rc && i < count; i++)
@@ -257,6 +263,25 @@ int cv_node_submit(cv_node *n, const uint8_t *const *txs, const size_t *lens, si
             atomic_fetch_add(&n->txs_rejected, 1);
     free(decoded);
     return rc;
+}
+
+int cv_node_submit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size_t count, int *results,
+                   char (*errors)[CV_ERROR_MAX + 1], uint8_t (*hashes)[CV_HASH_LEN])
+{
+    int rc = admit(n, txs, lens, count, results, errors, hashes);
+    if (!rc && n->bft)
+        cv_node_bft_gossip(n->bft, txs, lens, results, count);
+    return rc;
+}
+
+void cv_node_admit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size_t count, int gossip)
+{
+    int *results = malloc(count * sizeof *results);
+    char(*errors)[CV_ERROR_MAX + 1] = malloc(count * sizeof *errors);
+    if (results && errors && admit(n, txs, lens, count, results, errors, NULL) == CV_OK && gossip && n->bft)
+        cv_node_bft_gossip(n->bft, txs, lens, results, count);
+    free(results);
+    free(errors);
 }
 
 /* Absolute deadline for pthread_cond_timedwait. */
@@ -330,6 +355,7 @@ void cv_node_get_status(cv_node *n, cv_node_status *st)
     st->mempool_size = cv_mempool_size(n->mempool);
     st->mempool_max = cv_mempool_capacity(n->mempool);
     st->txs_committed = atomic_load(&n->txs_committed);
+    st->peers = n->bft ? cv_node_bft_peers(n->bft) : 0;
     st->txs_rejected = atomic_load(&n->txs_rejected) + cv_mempool_expired(n->mempool);
     cv_address_string(&n->key.pub, st->proposer);
 }

@@ -18,11 +18,22 @@
 
 typedef struct cv_node cv_node;
 
+#define CV_NODE_PEERS_MAX 64
+
+/* A peer node to connect to: its address and its node key (hex). */
+typedef struct {
+    char addr[256];
+    char public_key[2 * CV_PUB_MAX + 1];
+} cv_node_peer;
+
 /* Node configuration: home/config.json (docs/CONFIG.md). Paths are relative
  * to the home directory. */
 typedef struct {
     char home[1024];
     char rpc_listen[64];  /* "127.0.0.1:8645" */
+    char p2p_listen[64];  /* "127.0.0.1:26656"; used when the chain has several validators */
+    size_t npeers;
+    cv_node_peer peers[CV_NODE_PEERS_MAX];
     char genesis_file[1024];
     char key_file[1024];  /* the node's validator key */
     char data_dir[1024];

@@ -26,7 +26,19 @@
  * The map (the file's address space) starts small and doubles whenever a
  * commit runs out of room. LMDB may remap only while no transaction is open
  * in the process, so every read holds map_lock shared and the growing commit
- * takes it exclusively. */
+ * takes it exclusively.
+ *
+ * LMDB (0.9.24; its latest 0.9 and master sources alike) starts a read by
+ * recording the last published transaction id T in its reader slot and then
+ * copying meta page T % 2, without a lock. A reader descheduled between the
+ * two can find that page rewritten: once T + 1 is published, the next
+ * commit, T + 2, writes its meta page into slot T % 2, syncs it, and only
+ * then publishes T + 2. Such a reader gets block T + 2 before its commit
+ * returned or reached the disk (or a torn mixture of T and T + 2), and reads
+ * begun just after it get T + 1: reads would go back. So read_begin begins
+ * again any read during whose start a commit returned (counted in commits),
+ * as the next commit may then have been writing a meta page; it never waits
+ * for a commit. */
 #include "store/store.h"
 
 #include <errno.h>
@@ -35,6 +47,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +77,7 @@ struct cv_store {
     MDB_dbi db[DB_COUNT];
     pthread_mutex_t commit_lock; /* one writer at a time */
     pthread_rwlock_t map_lock;   /* shared by reads, exclusive while the map grows */
+    atomic_uint_fast64_t commits; /* LMDB commits that returned (see read_begin) */
     char dir[];
 };
 
@@ -236,6 +250,7 @@ int cv_store_open(const char *dir, cv_store **out)
     if (!s)
         return cv_fail(CV_ENOMEM, "out of memory opening store %s", dir);
     memcpy(s->dir, dir, dir_len + 1);
+    atomic_init(&s->commits, 0);
     if (pthread_mutex_init(&s->commit_lock, NULL) != 0) {
         free(s);
         return cv_fail(CV_ENOMEM, "cannot create the commit lock of store %s", dir);
@@ -436,8 +451,13 @@ static int write_block(cv_store *s, const cv_store_batch *b, int *map_full)
         err = prune_replay_keys(&w);
     if (err)
         mdb_txn_abort(w.txn);
-    else if ((rc = mdb_txn_commit(w.txn)))
-        err = write_failed(&w, rc, "cannot write it to disk");
+    else {
+        rc = mdb_txn_commit(w.txn);
+        /* Counted even when it failed: it may have written a meta page. */
+        atomic_fetch_add(&s->commits, 1);
+        if (rc)
+            err = write_failed(&w, rc, "cannot write it to disk");
+    }
     *map_full = w.map_full;
     return err;
 }
@@ -474,15 +494,28 @@ int cv_store_commit(cv_store *s, const cv_store_batch *b)
 
 /* ---- reading ---- */
 
+/* Begins a read of the last published block. LMDB's begin copies the meta
+ * page of a commit still in progress (see the top of this file) only if the
+ * commit before that one returned while the begin ran; such a read is begun
+ * again. Commits take milliseconds and a begin microseconds, so retries are
+ * rare. */
 static int read_begin(cv_store *s, MDB_txn **txn)
 {
     pthread_rwlock_rdlock(&s->map_lock);
-    int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-    if (rc) {
-        pthread_rwlock_unlock(&s->map_lock);
-        return fail_mdb(s, rc, "cannot begin a read");
+    for (;;) {
+        uint_fast64_t commits = atomic_load(&s->commits);
+        int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+        /* LMDB's copy of the meta page is read before the count is. */
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->commits, memory_order_relaxed) == commits) {
+            if (rc == 0)
+                return CV_OK;
+            pthread_rwlock_unlock(&s->map_lock);
+            return fail_mdb(s, rc, "cannot begin a read");
+        }
+        if (rc == 0) /* an error from a torn meta page is retried too */
+            mdb_txn_abort(*txn);
     }
-    return CV_OK;
 }
 
 static void read_end(cv_store *s, MDB_txn *txn)

@@ -9,9 +9,12 @@
  * every committed block, its receipts and its state intact and consistent.
  *
  * All functions are safe to call from several threads; commits are
- * serialised. Reads see the last committed block. Functions that return
- * bytes in a cv_buf replace its contents. A store directory must be open at
- * most once at a time (LMDB's rule). */
+ * serialised, and reads wait for one only while it grows the map. Reads see
+ * the last committed block: a read begun after cv_store_commit returned sees
+ * that block, and none sees a block before it is on disk, so reads never go
+ * back, in one thread or across threads. Functions that return bytes in a
+ * cv_buf replace its contents. A store directory must be open at most once
+ * at a time (LMDB's rule). */
 #ifndef CV_STORE_STORE_H
 #define CV_STORE_STORE_H
 

@@ -20,6 +20,13 @@
 #include "exec/exec.h"
 #include "ledger/block.h"
 
+static uint32_t random_u32(void)
+{
+    uint32_t v;
+    cv_random(&v, sizeof v);
+    return v;
+}
+
 static int free_port(void)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -65,6 +72,67 @@ int e2e_run(const char *civitas, ...)
     va_end(ap);
     argv[n] = NULL;
     return run_argv(argv, NULL);
+}
+
+/* A base port with base + 10 * i free for i < n. */
+static int free_port_run(size_t n)
+{
+    for (int attempt = 0; attempt < 50; attempt++) {
+        int base = 20000 + (int)(random_u32() % 30000), ok = 1;
+        for (size_t i = 0; i < n && ok; i++) {
+            int fd = socket(AF_INET, SOCK_STREAM, 0);
+            struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                                     .sin_port = htons((uint16_t)(base + 10 * (int)i))};
+            ok = fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+            if (fd >= 0)
+                close(fd);
+        }
+        if (ok)
+            return base;
+    }
+    return -1;
+}
+
+int e2e_init_consortium(e2e_chain *c, size_t n, const char *civitas, const char *suite, char dir[256])
+{
+    char count[16], rpc[16], p2p[16], path[400];
+    strcpy(dir, "/tmp/cv-e2e-net-XXXXXX");
+    int rpc_base = free_port_run(n), p2p_base = free_port_run(n);
+    if (!mkdtemp(dir) || rpc_base < 0 || p2p_base < 0)
+        return cv_fail(CV_EIO, "no temporary directory or free ports");
+    rmdir(dir); /* init creates it */
+    snprintf(count, sizeof count, "%zu", n);
+    snprintf(rpc, sizeof rpc, "%d", rpc_base);
+    snprintf(p2p, sizeof p2p, "%d", p2p_base);
+    if (e2e_run(civitas, "init", "--orgs", count, "--out", dir, "--suite", suite, "--chain-id", "e2e-chain",
+                "--rpc-port", rpc, "--p2p-port", p2p, (char *)NULL) != 0)
+        return cv_fail(CV_EIO, "civitas init --orgs failed");
+    for (size_t i = 0; i < n; i++) {
+        memset(&c[i], 0, sizeof c[i]);
+        c[i].civitas = civitas;
+        snprintf(c[i].home, sizeof c[i].home, "%s/org%zu", dir, i + 1);
+        snprintf(c[i].rpc, sizeof c[i].rpc, "127.0.0.1:%d", rpc_base + 10 * (int)i);
+        strcpy(c[i].chain_id, "e2e-chain");
+        snprintf(path, sizeof path, "%s/admin.key", c[i].home);
+        int rc = cv_keyfile_read(path, NULL, &c[i].admin);
+        if (rc || (rc = cv_httpc_init(&c[i].client, c[i].rpc, 60000)))
+            return rc;
+        c[i].suite = c[i].admin.suite;
+    }
+    return CV_OK;
+}
+
+int e2e_block_hash(e2e_chain *c, uint64_t height, char hex[2 * CV_HASH_LEN + 1])
+{
+    json_t *b = NULL;
+    int rc = e2e_call(c, "block_get", json_pack("{s:I}", "height", (json_int_t)height), &b);
+    const char *h = rc ? NULL : json_string_value(json_object_get(b, "hash"));
+    if (!rc && (!h || strlen(h) != 2 * CV_HASH_LEN))
+        rc = cv_fail(CV_EINVAL, "block_get(%llu) has no hash", (unsigned long long)height);
+    if (!rc)
+        strcpy(hex, h);
+    json_decref(b);
+    return rc;
 }
 
 int e2e_init(e2e_chain *c, const char *civitas, const char *suite)
@@ -139,7 +207,7 @@ int e2e_stop(e2e_chain *c, int sig)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static void remove_tree(const char *dir)
+void e2e_remove_tree(const char *dir)
 {
     DIR *d = opendir(dir);
     struct dirent *e;
@@ -149,7 +217,7 @@ static void remove_tree(const char *dir)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         if (e->d_type == DT_DIR)
-            remove_tree(path);
+            e2e_remove_tree(path);
         else
             unlink(path);
     }
@@ -164,7 +232,7 @@ void e2e_cleanup(e2e_chain *c)
         e2e_stop(c, SIGKILL);
     cv_key_wipe(&c->admin);
     if (c->home[0] && !getenv("CV_KEEP_E2E"))
-        remove_tree(c->home);
+        e2e_remove_tree(c->home);
 }
 
 int e2e_call(e2e_chain *c, const char *method, json_t *params, json_t **result)

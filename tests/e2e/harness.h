@@ -28,6 +28,17 @@ typedef struct {
 /* Creates a temporary home with `civitas init` (suite "std" or "gm") and
  * loads its admin key. */
 int e2e_init(e2e_chain *c, const char *civitas, const char *suite);
+/* Creates n homes with `civitas init --orgs n` in a temporary directory
+ * (dir gets its path), one validator per organisation, on free loopback
+ * ports; fills c[0..n) (not started). */
+int e2e_init_consortium(e2e_chain *c, size_t n, const char *civitas, const char *suite, char dir[256]);
+
+/* A block hash at height as a node reports it (hex), via block_get. */
+int e2e_block_hash(e2e_chain *c, uint64_t height, char hex[2 * CV_HASH_LEN + 1]);
+
+/* Removes a directory tree (the consortium's). */
+void e2e_remove_tree(const char *dir);
+
 /* Starts `civitas node` and waits until its RPC answers. */
 int e2e_start(e2e_chain *c);
 /* Sends sig to the node and waits for it; returns its exit status (or

@@ -818,7 +818,7 @@ static void test_single_byte_changes(void)
 {
     uint8_t pool[40];
     long accepted = 0, tried = 0;
-    for (int round = 0; round < 6; round++) {
+    for (long round = 0; round < check_scale(6, 2); round++) {
         sample_t s, back;
         cv_buf buf = {0}, again = {0};
         random_sample(&s, pool, sizeof pool);
@@ -890,7 +890,7 @@ static void random_message(cv_enc *e, int depth)
 static void test_walk_single_byte_changes(void)
 {
     long accepted = 0;
-    for (int round = 0; round < 20; round++) {
+    for (long round = 0; round < check_scale(20, 5); round++) {
         cv_buf buf = {0}, copy = {0}, text = {0};
         cv_enc e;
         cv_enc_init(&e, &buf);

@@ -301,7 +301,9 @@ static void expect_read(const char *path, const char *pass, int code, const char
     cv_key_wipe(&k);
 }
 
-static void test_tampered(cv_suite suite)
+/* sealed_flips: also the altered sealed files that fail only after Argon2id
+ * (slow under valgrind, so quick runs do them for one suite). */
+static void test_tampered(cv_suite suite, int sealed_flips)
 {
     char plain[512], enc[512];
     snprintf(plain, sizeof plain, "%s", spath("tamper-plain.key", suite));
@@ -370,16 +372,18 @@ static void test_tampered(cv_suite suite)
     CHECK_ERR(cv_keyfile_read_public(p, &pub), CV_EINVAL);
 
     /* encrypted files */
-    p = tampered(enc, "t-sealed.key", flip_hex_digit, &(field_edit){"encrypted.sealed", NULL});
-    expect_read(p, pass, CV_EBADSIG, "altered");
-    p = tampered(enc, "t-salt.key", flip_hex_digit, &(field_edit){"encrypted.salt", NULL});
-    expect_read(p, pass, CV_EBADSIG, "passphrase");
-    p = tampered(enc, "t-nonce.key", flip_hex_digit, &(field_edit){"encrypted.nonce", NULL});
-    expect_read(p, pass, CV_EBADSIG, "passphrase");
-    /* the public key is bound to the sealed secret */
-    e = (field_edit){"public", json_string(other_pub)};
-    p = tampered(enc, "t-encpublic.key", set_field, &e);
-    expect_read(p, pass, CV_EBADSIG, NULL);
+    if (sealed_flips) {
+        p = tampered(enc, "t-sealed.key", flip_hex_digit, &(field_edit){"encrypted.sealed", NULL});
+        expect_read(p, pass, CV_EBADSIG, "altered");
+        p = tampered(enc, "t-salt.key", flip_hex_digit, &(field_edit){"encrypted.salt", NULL});
+        expect_read(p, pass, CV_EBADSIG, "passphrase");
+        p = tampered(enc, "t-nonce.key", flip_hex_digit, &(field_edit){"encrypted.nonce", NULL});
+        expect_read(p, pass, CV_EBADSIG, "passphrase");
+        /* the public key is bound to the sealed secret */
+        e = (field_edit){"public", json_string(other_pub)};
+        p = tampered(enc, "t-encpublic.key", set_field, &e);
+        expect_read(p, pass, CV_EBADSIG, NULL);
+    }
     e = (field_edit){"encrypted.cipher", json_string("aes-256-gcm")};
     p = tampered(enc, "t-cipher.key", set_field, &e);
     expect_read(p, pass, CV_EINVAL, "cipher");
@@ -619,10 +623,11 @@ int main(void)
         perror("mkdtemp");
         return 1;
     }
+    long sealed_flip_suites = check_scale(2, 1);
     for (int si = 0; si < 2; si++) {
         test_plain(suites[si]);
         test_encrypted(suites[si]);
-        test_tampered(suites[si]);
+        test_tampered(suites[si], si < sealed_flip_suites);
         test_pem_round_trip(suites[si]);
         test_pem_openssl(suites[si]);
     }

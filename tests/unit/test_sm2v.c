@@ -3,9 +3,11 @@
  *
  * Usage: test_sm2v [comparisons [seed [threads]]]
  *   default 4000 comparisons, seed 20261121, 2 threads (CI); the benchmark
- *   build runs `test_sm2v 1000000` once. Every comparison asks both
- *   implementations the same question and fails on any different answer;
- *   a mismatch prints the seed, group and inputs so it can be replayed.
+ *   build runs `test_sm2v 1000000` once. With CV_TEST_QUICK set (valgrind)
+ *   the default is 300 comparisons, one round of exhaustive flips and at
+ *   least 40 random groups. Every comparison asks both implementations the
+ *   same question and fails on any different answer; a mismatch prints the
+ *   seed, group and inputs so it can be replayed.
  *
  * OpenSSL is the oracle (crypto/sm2v_ref.c: plain EVP calls, a fresh
  * EVP_MD_CTX and EVP_PKEY_CTX with ID "1234567812345678" for every message
@@ -32,9 +34,9 @@
 #include "crypto/sm2v_ref.h"
 
 #define DEFAULT_COMPARISONS 4000
+#define QUICK_COMPARISONS 300
 #define DEFAULT_SEED 20261121u
 #define DEFAULT_THREADS 2
-#define MIN_GROUPS 200 /* random groups run even when the flips reach the target */
 #define POOL_KEYS 24
 #define SPECIAL_POINTS 8
 #define SIG_BUF 96
@@ -844,6 +846,7 @@ static void digest_group(worker *w)
 typedef struct {
     long target;
     long flip_rounds;
+    long min_groups; /* random groups run even when the flips reach the target */
     atomic_long next_group;
     atomic_long next_flip;
 } run_plan;
@@ -862,7 +865,7 @@ static void *run_worker(void *arg)
     }
     for (;;) {
         w.group_no = (uint64_t)atomic_fetch_add(&plan->next_group, 1);
-        if (atomic_load(&compared) >= plan->target && w.group_no >= MIN_GROUPS)
+        if (atomic_load(&compared) >= plan->target && (long)w.group_no >= plan->min_groups)
             break;
         w.r = rng_for(run_seed, w.group_no);
         if (rng_below(&w.r, 2))
@@ -876,7 +879,7 @@ static void *run_worker(void *arg)
 
 static void differential(long target, int threads)
 {
-    run_plan plan = {target, 2 + target / 20000, 0, 0};
+    run_plan plan = {target, check_scale(2, 1) + target / 20000, check_scale(200, 40), 0, 0};
     pthread_t tid[16];
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -899,7 +902,7 @@ static void differential(long target, int threads)
 
 int main(int argc, char **argv)
 {
-    long target = argc > 1 ? atol(argv[1]) : DEFAULT_COMPARISONS;
+    long target = argc > 1 ? atol(argv[1]) : check_scale(DEFAULT_COMPARISONS, QUICK_COMPARISONS);
     run_seed = argc > 2 ? strtoull(argv[2], NULL, 10) : DEFAULT_SEED;
     int threads = argc > 3 ? atoi(argv[3]) : DEFAULT_THREADS;
     if (threads < 1 || threads > 16)

@@ -1,9 +1,13 @@
 /* test_store.c: the LMDB ledger store: blocks, certificates, transaction,
  * replay-key and receipt indexes, state, scans, rejected commits, reopening,
- * readers during commits (and map growth), and a 10,000-transaction block.
+ * readers during commits (and map growth), reads never going back, and a
+ * 10,000-transaction block.
  * Blocks are generated deterministically from their height, so any reader
  * can check what it reads. */
+#define _GNU_SOURCE /* sched_setaffinity: test_reads_never_go_back runs on one CPU */
+
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -554,30 +558,51 @@ static void test_reopen(void)
     remove_dir(dir);
 }
 
-/* A reader checks, while blocks are committed, that what it sees is always
- * a whole block: "h" and the state root lie between the heights read before
- * and after them, heights never go back, and block "h" reads back entire. */
-typedef struct {
+/* Readers check, while blocks are committed, that what they see is always a
+ * whole, published block: heights never go back, and a read sees every block
+ * whose commit returned before it began. */
+typedef struct reader reader;
+struct reader {
     cv_store *s;
     atomic_int *done;
+    atomic_uint_least64_t *committed; /* blocks whose commit returned */
+    int (*round)(reader *r, uint64_t *last, cv_buf *buf);
     long rounds;
     int bad;
-} reader;
+};
 
+/* "h" and the state root lie between the heights read before and after
+ * them, and block "h" reads back entire. */
 static int consistent_round(reader *r, uint64_t *last, cv_buf *buf)
 {
-    uint64_t before, after;
+    uint64_t before, after, committed = atomic_load(r->committed);
     uint8_t root[CV_HASH_LEN], want[CV_HASH_LEN];
     if (cv_store_height(r->s, &before) != CV_OK)
-        return 1; /* nothing committed yet */
+        return committed == 0; /* nothing committed yet */
     if (cv_store_get(r->s, (const uint8_t *)"h", 1, buf) != CV_OK || buf->len != 8 ||
         cv_store_state_root(r->s, root) != CV_OK || cv_store_height(r->s, &after) != CV_OK)
         return 0;
     uint64_t h = get_be64(buf->data), root_h = get_be64(root);
     root_of(root_h, want);
-    int ok = *last <= before && before <= h && h <= after && before <= root_h && root_h <= after &&
-             memcmp(root, want, CV_HASH_LEN) == 0 && block_matches(r->s, h, txs_at(h));
+    int ok = *last <= before && before + 1 >= committed && before <= h && h <= after &&
+             before <= root_h && root_h <= after && memcmp(root, want, CV_HASH_LEN) == 0 &&
+             block_matches(r->s, h, txs_at(h));
     *last = after;
+    return ok;
+}
+
+/* Only the height and "h", as fast as possible: the most reads begun while
+ * commits end. */
+static int height_round(reader *r, uint64_t *last, cv_buf *buf)
+{
+    uint64_t height, committed = atomic_load(r->committed);
+    if (cv_store_height(r->s, &height) != CV_OK)
+        return committed == 0;
+    if (cv_store_get(r->s, (const uint8_t *)"h", 1, buf) != CV_OK || buf->len != 8)
+        return 0;
+    uint64_t h = get_be64(buf->data);
+    int ok = *last <= height && height + 1 >= committed && height <= h;
+    *last = h;
     return ok;
 }
 
@@ -587,44 +612,56 @@ static void *reader_main(void *arg)
     cv_buf buf = {0};
     uint64_t last = 0;
     while (!atomic_load(r->done) && !r->bad) {
-        r->bad = !consistent_round(r, &last, &buf);
+        r->bad = !r->round(r, &last, &buf);
         r->rounds++;
     }
     cv_buf_free(&buf);
     return NULL;
 }
 
-static void test_concurrent_readers(void)
+/* Commits blocks 0 to blocks - 1 (block blocks / 2 also writes *halfway, if
+ * given) while nreaders threads check their rounds. */
+static void commit_while_reading(cv_store *s, int nreaders, int (*round)(reader *, uint64_t *, cv_buf *),
+                                 uint64_t blocks, const cv_kv *halfway)
 {
-    enum { READERS = 3, BLOCKS = 120 };
-    char *dir = make_dir();
-    cv_store *s;
-    CHECK_OK(cv_store_open(dir, &s));
     atomic_int done = 0;
-    reader readers[READERS];
-    pthread_t threads[READERS];
-    for (int i = 0; i < READERS; i++) {
-        readers[i] = (reader){.s = s, .done = &done};
+    atomic_uint_least64_t committed = 0;
+    reader *readers = calloc((size_t)nreaders, sizeof *readers);
+    pthread_t *threads = calloc((size_t)nreaders, sizeof *threads);
+    for (int i = 0; i < nreaders; i++) {
+        readers[i] = (reader){.s = s, .done = &done, .committed = &committed, .round = round};
         CHECK(pthread_create(&threads[i], NULL, reader_main, &readers[i]) == 0);
     }
-    /* Halfway, a value larger than the initial map makes the store grow its
-     * map while the readers read. */
-    uint8_t *big = malloc(BIG_VALUE_LEN);
-    memset(big, 0xb1, BIG_VALUE_LEN);
-    cv_kv big_write = {(const uint8_t *)"big", 3, big, BIG_VALUE_LEN};
-    for (uint64_t h = 0; h < BLOCKS; h++) {
+    for (uint64_t h = 0; h < blocks; h++) {
         test_block t;
-        make_block(&t, h, txs_at(h), &big_write, h == BLOCKS / 2);
+        make_block(&t, h, txs_at(h), halfway, halfway && h == blocks / 2);
         CHECK_OK(cv_store_commit(s, &t.b));
+        atomic_store(&committed, h + 1);
         free_block(&t);
     }
     atomic_store(&done, 1);
-    for (int i = 0; i < READERS; i++) {
+    for (int i = 0; i < nreaders; i++) {
         CHECK(pthread_join(threads[i], NULL) == 0);
         CHECK(!readers[i].bad);
         CHECK(readers[i].rounds > 0);
         fprintf(stderr, "reader %d: %ld consistent rounds\n", i, readers[i].rounds);
     }
+    free(threads);
+    free(readers);
+}
+
+static void test_concurrent_readers(void)
+{
+    enum { BLOCKS = 120 };
+    char *dir = make_dir();
+    cv_store *s;
+    CHECK_OK(cv_store_open(dir, &s));
+    /* Halfway, a value larger than the initial map makes the store grow its
+     * map while the readers read. */
+    uint8_t *big = malloc(BIG_VALUE_LEN);
+    memset(big, 0xb1, BIG_VALUE_LEN);
+    cv_kv big_write = {(const uint8_t *)"big", 3, big, BIG_VALUE_LEN};
+    commit_while_reading(s, 3, consistent_round, BLOCKS, &big_write);
     /* Reopened, the grown store has it all and takes more blocks. */
     cv_store_close(s);
     CHECK_OK(cv_store_open(dir, &s));
@@ -637,6 +674,38 @@ static void test_concurrent_readers(void)
     free(big);
     cv_store_close(s);
     remove_dir(dir);
+}
+
+/* LMDB let a read that began as one commit ended copy the meta page the
+ * next commit was still writing: it saw that block before its commit
+ * returned, and the reads after it the block before (see store.c). That
+ * takes a reader descheduled within a few instructions of LMDB's begin until
+ * the writer reaches its next meta write, which one CPU shared by more
+ * readers makes likely: before the fix, 77 of 80 runs of this test failed
+ * (test_concurrent_readers, on every CPU, 5 of 40). */
+static void test_reads_never_go_back(void)
+{
+    enum { READERS = 6, BLOCKS = 500 };
+    cpu_set_t all, one;
+    int pinned = sched_getaffinity(0, sizeof all, &all) == 0;
+    if (pinned) {
+        CPU_ZERO(&one);
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+            if (CPU_ISSET(cpu, &all)) {
+                CPU_SET(cpu, &one);
+                break;
+            }
+        pinned = sched_setaffinity(0, sizeof one, &one) == 0; /* the readers inherit it */
+    }
+    char *dir = make_dir();
+    cv_store *s;
+    CHECK_OK(cv_store_open(dir, &s));
+    commit_while_reading(s, READERS, height_round, BLOCKS, NULL);
+    CHECK(tip_is(s, BLOCKS - 1));
+    cv_store_close(s);
+    remove_dir(dir);
+    if (pinned)
+        CHECK(sched_setaffinity(0, sizeof all, &all) == 0);
 }
 
 static double seconds_now(void)
@@ -709,6 +778,7 @@ int main(void)
     test_replay_pruning();
     test_reopen();
     test_concurrent_readers();
+    test_reads_never_go_back();
     test_large_block();
     test_open_errors();
     return check_done();

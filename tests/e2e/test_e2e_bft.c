@@ -1,0 +1,239 @@
+/* test_e2e_bft.c: four validator processes on loopback run one chain:
+ * load flows and every node holds the same chain; with one node killed
+ * (SIGKILL) the chain keeps committing and the node catches up after a
+ * restart; with two of four killed the chain stops without forking and
+ * resumes when they return; a node with another genesis, and a node whose
+ * key is not a validator's, are refused by the others. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "node/node.h"
+
+#include "check.h"
+#include "harness.h"
+
+#define NODES 4
+#define BATCH 100
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Sends count stamps to node c in batches and waits for every receipt. */
+static size_t load(e2e_chain *c, size_t count)
+{
+    uint64_t height;
+    size_t committed = 0;
+    if (e2e_height(c, &height) != CV_OK)
+        return 0;
+    for (size_t done = 0; done < count; done += BATCH) {
+        uint8_t hashes[BATCH][CV_HASH_LEN];
+        json_t *txs = json_array(), *res = NULL;
+        for (size_t i = 0; i < BATCH; i++) {
+            uint8_t file[CV_HASH_LEN];
+            cv_buf raw = {0};
+            cv_random(file, sizeof file);
+            CHECK_OK(e2e_stamp_tx(c, file, "bft", height + 500, &raw, hashes[i]));
+            json_array_append_new(txs, e2e_hex(raw.data, raw.len));
+            cv_buf_free(&raw);
+        }
+        CHECK_OK(e2e_call(c, "tx_send_batch", json_pack("{s:o}", "txs", txs), &res));
+        json_decref(res);
+        for (size_t i = 0; i < BATCH; i++) {
+            res = NULL;
+            if (e2e_call(c, "tx_wait", json_pack("{s:o, s:i}", "hash", e2e_hex(hashes[i], CV_HASH_LEN), "timeout_ms",
+                                                 30000), &res) == CV_OK &&
+                json_is_true(json_object_get(json_object_get(res, "receipt"), "ok")))
+                committed++;
+            json_decref(res);
+        }
+    }
+    return committed;
+}
+
+/* Waits until node c reaches height (or 60 s pass); returns its height. */
+static uint64_t wait_height(e2e_chain *c, uint64_t height)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < 600 && (e2e_height(c, &h) != CV_OK || h < height); i++)
+        pause_ms(100);
+    return h;
+}
+
+/* Every node in alive[] reports the same block hash at every height up to
+ * the lowest of their heights. */
+static int same_chain(e2e_chain *c, const int *alive)
+{
+    uint64_t low = UINT64_MAX;
+    for (int i = 0; i < NODES; i++) {
+        uint64_t h;
+        if (alive[i] && e2e_height(&c[i], &h) == CV_OK && h < low)
+            low = h;
+    }
+    int same = low != UINT64_MAX && low > 0;
+    for (uint64_t h = 1; same && h <= low; h++) {
+        char first[2 * CV_HASH_LEN + 1] = "", hex[2 * CV_HASH_LEN + 1];
+        for (int i = 0; i < NODES && same; i++) {
+            if (!alive[i])
+                continue;
+            same = e2e_block_hash(&c[i], h, hex) == CV_OK && (!first[0] || strcmp(first, hex) == 0);
+            if (!first[0])
+                strcpy(first, hex);
+        }
+        if (!same)
+            fprintf(stderr, "nodes differ at height %llu\n", (unsigned long long)h);
+    }
+    fprintf(stderr, "  same chain on the live nodes up to height %llu: %s\n", (unsigned long long)low,
+            same ? "yes" : "NO");
+    return same;
+}
+
+static void test_faults(e2e_chain *c)
+{
+    int alive[NODES] = {1, 1, 1, 1};
+    uint64_t h;
+    fprintf(stderr, "== load on 4 nodes\n");
+    CHECK(load(&c[0], 600) == 600);
+    CHECK(load(&c[2], 200) == 200);
+    CHECK(same_chain(c, alive));
+
+    fprintf(stderr, "== node 4 killed: the others go on\n");
+    CHECK(e2e_stop(&c[3], SIGKILL) == 128 + SIGKILL);
+    alive[3] = 0;
+    CHECK(load(&c[1], 300) == 300);
+    CHECK(same_chain(c, alive));
+
+    fprintf(stderr, "== node 4 restarted: it catches up\n");
+    CHECK_OK(e2e_start(&c[3]));
+    alive[3] = 1;
+    CHECK_OK(e2e_height(&c[0], &h));
+    CHECK(wait_height(&c[3], h) >= h);
+    CHECK(same_chain(c, alive));
+
+    fprintf(stderr, "== nodes 3 and 4 killed: the chain stops without forking\n");
+    CHECK(e2e_stop(&c[2], SIGKILL) == 128 + SIGKILL);
+    CHECK(e2e_stop(&c[3], SIGKILL) == 128 + SIGKILL);
+    alive[2] = alive[3] = 0;
+    uint64_t before, after;
+    pause_ms(1500); /* a block in flight may still land */
+    CHECK_OK(e2e_height(&c[0], &before));
+    pause_ms(4000);
+    CHECK_OK(e2e_height(&c[0], &after));
+    CHECK(after == before);
+    CHECK(same_chain(c, alive));
+
+    fprintf(stderr, "== nodes 3 and 4 restarted: the chain resumes\n");
+    CHECK_OK(e2e_start(&c[2]));
+    CHECK_OK(e2e_start(&c[3]));
+    alive[2] = alive[3] = 1;
+    CHECK(wait_height(&c[0], after + 2) >= after + 2);
+    CHECK(load(&c[3], 200) == 200);
+    CHECK(same_chain(c, alive));
+}
+
+/* Makes an outsider's home: a fresh node (its own key and genesis) whose
+ * config dials every validator; for "key" it gets the chain's genesis, so
+ * only its key is wrong. */
+static int make_outsider(e2e_chain *c, const char *home, const char *what)
+{
+    cv_node_config mine, org1;
+    char path[600], src[600];
+    cv_buf genesis = {0};
+    if (e2e_run(c[0].civitas, "init", "--home", home, "--chain-id", "e2e-chain", "--rpc-port", "1", (char *)NULL) != 0)
+        return cv_fail(CV_EIO, "init of the outsider failed");
+    int rc = cv_node_config_load(home, &mine);
+    if (!rc)
+        rc = cv_node_config_load(c[0].home, &org1);
+    if (rc)
+        return rc;
+    mine.peers[0] = org1.peers[0]; /* org1 lists the other three; add org1 itself */
+    mine.npeers = 0;
+    for (size_t i = 0; i < org1.npeers; i++)
+        mine.peers[mine.npeers++] = org1.peers[i];
+    /* org1's own entry: the key of the validator that is not in its list. */
+    snprintf(path, sizeof path, "%s/config.json", c[1].home);
+    cv_node_config org2;
+    if ((rc = cv_node_config_load(c[1].home, &org2)))
+        return rc;
+    for (size_t i = 0; i < org2.npeers; i++)
+        if (strcmp(org2.peers[i].addr, org1.p2p_listen) == 0)
+            mine.peers[mine.npeers++] = org2.peers[i];
+    strcpy(mine.p2p_listen, "127.0.0.1:0");
+    strcpy(mine.rpc_listen, "127.0.0.1:0");
+    snprintf(path, sizeof path, "%s/config.json", home);
+    unlink(path);
+    if ((rc = cv_node_config_write(&mine)))
+        return rc;
+    if (strcmp(what, "key") != 0)
+        return CV_OK;
+    snprintf(src, sizeof src, "%s/genesis.json", c[0].home);
+    snprintf(path, sizeof path, "%s/genesis.json", home);
+    if (!(rc = cv_file_read(src, 1 << 20, &genesis)))
+        rc = cv_file_write(path, genesis.data, genesis.len, 0644, 0);
+    cv_buf_free(&genesis);
+    return rc;
+}
+
+/* An outsider node dials the validators for 3 s: they must refuse it, so
+ * each still counts exactly the other validators as peers. */
+static void test_outsider(e2e_chain *c, const char *dir, const char *what)
+{
+    char home[300];
+    snprintf(home, sizeof home, "%s/outsider-%s", dir, what);
+    CHECK_OK(make_outsider(c, home, what));
+    e2e_chain o;
+    memset(&o, 0, sizeof o);
+    o.civitas = c[0].civitas;
+    memcpy(o.home, home, sizeof o.home - 1);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(o.civitas, o.civitas, "node", "--home", home, (char *)NULL);
+        _exit(127);
+    }
+    pause_ms(3000); /* it dials every validator meanwhile, with backoff */
+    for (int i = 0; i < NODES; i++) {
+        json_t *st = NULL;
+        CHECK_OK(e2e_call(&c[i], "status", json_object(), &st));
+        CHECK(json_integer_value(json_object_get(st, "peers")) == NODES - 1);
+        json_decref(st);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    fprintf(stderr, "  outsider with %s refused by every validator\n",
+            strcmp(what, "key") == 0 ? "a key that is not a validator's" : "another genesis");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s PATH-TO-CIVITAS\n", argv[0]);
+        return 2;
+    }
+    CHECK_OK(cv_crypto_init());
+    e2e_chain c[NODES];
+    char dir[256];
+    CHECK_OK(e2e_init_consortium(c, NODES, argv[1], "std", dir));
+    for (int i = 0; i < NODES; i++)
+        CHECK_OK(e2e_start(&c[i]));
+    if (check_failures == 0) {
+        test_faults(c);
+        test_outsider(c, dir, "genesis");
+        test_outsider(c, dir, "key");
+    }
+    for (int i = 0; i < NODES; i++) {
+        if (c[i].pid > 0)
+            CHECK(e2e_stop(&c[i], SIGTERM) == 0);
+        cv_key_wipe(&c[i].admin);
+    }
+    if (!getenv("CV_KEEP_E2E"))
+        e2e_remove_tree(dir);
+    cv_crypto_cleanup();
+    return check_done();
+}
