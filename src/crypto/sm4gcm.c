@@ -15,14 +15,16 @@
  * Algorithm 1 by tests/unit/test_sm4gcm.c:
  *   - CLMUL, on x86-64 CPUs with PCLMULQDQ (chosen at run time): carry-less
  *     multiplication on byte-reversed blocks, four blocks per reduction with
- *     H, H^2, H^3, H^4 (Gueron and Kounavis, "Intel Carry-Less Multiplication
- *     Instruction and its Usage for Computing the GCM Mode", Intel, 2010:
- *     the shift and reduction of their Algorithms 4 and 5); constant time.
+ *     H, H^2, H^3, H^4 (the bit-reflected method, one-bit shift and
+ *     reduction of Gueron and Kounavis, "Intel Carry-Less Multiplication
+ *     Instruction and its Usage for Computing the GCM Mode", Intel, 2010);
+ *     no branch or look-up depends on the data.
  *   - portable, elsewhere: Shoup's 4-bit tables of i*H (McGrew and Viega,
- *     "The Galois/Counter Mode of Operation", 2005, section 4.1), as in
+ *     "The Galois/Counter Mode of Operation (GCM)", 2005), as in
  *     OpenSSL's generic code; its table look-ups depend on the data.
- * The speed is bound by SM4 itself: OpenSSL 3.0's portable SM4, about
- * 130 MB/s per core here, against GHASH's GB/s.
+ * The speed is bound by SM4 itself: OpenSSL 3.0's portable, table-driven
+ * SM4 gives about 130 MB/s on one core of an AMD EPYC, where CLMUL GHASH
+ * runs at over 3 GB/s and the portable one at over 200 MB/s.
  *
  * The length limit of 2^32 - 2 blocks (SP 800-38D) keeps inc32 from
  * wrapping. */

@@ -108,7 +108,12 @@ int cv_address_parse(const char *text, cv_suite *suite, uint8_t out[CV_ADDR_LEN]
 
 /* ---- sealed payloads (AEAD) -------------------------------------------- */
 /* std: XChaCha20-Poly1305, 32-byte key, 24-byte nonce.
- * gm:  SM4-GCM, 16-byte key, 12-byte nonce. Both append a 16-byte tag. */
+ * gm:  SM4-GCM, 16-byte key, 12-byte nonce. Both append a 16-byte tag.
+ * Both suites work in place: out may be the same pointer as plain (seal) or
+ * sealed (open); no other overlap is allowed. (libsodium's XChaCha20 pages
+ * allow m == c, and its own AEAD test seals and opens XChaCha20-Poly1305 in
+ * place; sm4gcm.c is written for it.) When open fails, out's contents are
+ * unspecified. */
 size_t cv_aead_key_len(cv_suite suite);
 size_t cv_aead_nonce_len(cv_suite suite);
 /* out must hold len + CV_AEAD_TAG_LEN bytes. */
