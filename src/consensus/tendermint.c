@@ -140,6 +140,19 @@ static void snapshot(const cv_bft *b, cv_bft_record *r)
 
 static int encode_valid(cv_bft *b);
 
+/* Moves the last output to the front of the batch. */
+static void move_last_first(cv_bft *b)
+{
+    size_t last = b->nout - 1;
+    cv_bft_out o = b->out[last];
+    size_t off[2] = {b->out_off[2 * last], b->out_off[2 * last + 1]};
+    memmove(b->out + 1, b->out, last * sizeof *b->out);
+    memmove(b->out_off + 2, b->out_off, 2 * last * sizeof *b->out_off);
+    b->out[0] = o;
+    b->out_off[0] = off[0];
+    b->out_off[1] = off[1];
+}
+
 /* Puts a PERSIST output first if the record (or the valid value) changed
  * during the call. */
 static int persist_first(cv_bft *b)
@@ -164,13 +177,7 @@ static int persist_first(cv_bft *b)
         span(b, 1, at);
     }
     b->valid_dirty = 0;
-    cv_bft_out o = b->out[b->nout - 1];
-    size_t off[2] = {b->out_off[2 * (b->nout - 1)], b->out_off[2 * (b->nout - 1) + 1]};
-    memmove(b->out + 1, b->out, (b->nout - 1) * sizeof *b->out);
-    memmove(b->out_off + 2, b->out_off, 2 * (b->nout - 1) * sizeof *b->out_off);
-    b->out[0] = o;
-    b->out_off[0] = off[0];
-    b->out_off[1] = off[1];
+    move_last_first(b);
     return CV_OK;
 }
 
@@ -457,7 +464,9 @@ static int propose(cv_bft *b, const uint8_t hash[CV_HASH_LEN], int32_t pol, cons
                        (unsigned long long)b->height, (int)b->round);
     }
     cv_bft_round *s = slot_take(b, b->round);
-    assert(s && !s->has_proposal);
+    assert(s);
+    if (s->has_proposal)
+        return CV_OK; /* one signed with our key elsewhere (a second node with it): not a second one */
     cv_vote_proposal p = {.height = b->height, .round = b->round, .pol_round = pol, .proposer = (uint32_t)b->self};
     memcpy(p.hash, hash, CV_HASH_LEN);
     cv_buf msg = {0};

@@ -27,8 +27,9 @@
  * Outputs stay valid until the next call into the engine. A batch holds at
  * most one PERSIST, always first, so "write it, then do the rest" is the
  * whole durability rule: a validator restarted with its last record and
- * valid value (cv_bft_restore) never signs two different messages for one height,
- * round and kind, keeps its lock, and can propose its valid value again.
+ * valid value (cv_bft_restore) never signs two different messages for one
+ * height, round and kind, keeps its lock, and can propose its valid value
+ * again.
  *
  * Signatures: the engine verifies every proposal and vote it receives with
  * the chain's suite, and signs its own through the cfg.sign callback (a key
@@ -40,7 +41,7 @@
  * of at most CV_BFT_ROUND_SLOTS rounds; of rounds further ahead only each
  * validator's highest is remembered (for round skipping); for the next
  * height one proposal, prevote and precommit per validator are held. A
- * cv_bft is a large caller-owned struct (about 200 KiB): allocate it, call
+ * cv_bft is a large caller-owned struct (about 340 KiB): allocate it, call
  * cv_bft_init, and cv_bft_free when done. It is not thread-safe: drive it
  * from one thread. */
 #ifndef CV_CONSENSUS_TENDERMINT_H

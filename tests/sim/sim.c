@@ -24,9 +24,9 @@
  *              carries a certificate that cv_cert_verify accepts
  *   no double signing by honest validators (across restarts), and no
  *              equivocation evidence against them
- *   liveness   within LIVENESS_MS after faults stop, every honest node
- *              commits SIM_LIVE_HEIGHTS heights beyond the highest any
- *              honest node had when they stopped
+ *   liveness   within LIVENESS_MS (--long: twice that) after faults stop,
+ *              every honest node commits SIM_LIVE_HEIGHTS heights beyond
+ *              the highest any honest node had when they stopped
  * A failure prints the seed and the command that replays it. */
 #include <signal.h>
 #include <stdarg.h>
@@ -39,7 +39,7 @@
 #include "base/err.h"
 #include "sim.h"
 
-#define LIVENESS_MS 30000        /* simulated time allowed for progress after faults stop */
+#define LIVENESS_MS 30000        /* simulated time allowed for progress after faults stop (--long: 2x) */
 #define MAX_EVENTS 3000000       /* per seed: a run beyond this is a failure (livelock) */
 
 typedef struct {
@@ -108,20 +108,22 @@ static int make_validators(sim_world *w)
         uint8_t secret[CV_SECRET_LEN];
         for (size_t k = 0; k < sizeof secret; k++)
             secret[k] = (uint8_t)sim_rand(&w->rng);
-        if (cv_key_from_secret(CV_SUITE_STD, secret, &keys[i]) != CV_OK)
+        if (cv_key_from_secret(CV_SUITE_STD, secret, &keys[i]) != CV_OK) {
+            while (i-- > 0)
+                cv_key_wipe(&keys[i]);
             return sim_fail(w, 0, "key generation failed: %s", cv_errmsg());
+        }
         e[i].pub = keys[i].pub;
         e[i].power = mixed ? sim_range(&w->rng, 1, 4) : 10;
     }
     w->vs = malloc(sizeof *w->vs);
-    if (!w->vs || cv_valset_init(w->vs, CV_SUITE_STD, e, (size_t)w->n) != CV_OK)
-        return sim_fail(w, 0, "validator set: %s", cv_errmsg());
-    for (int i = 0; i < w->n; i++) { /* node i is validator i */
-        sim_node *nd = &w->nodes[cv_valset_find_key(w->vs, &keys[i].pub)];
+    int rc = w->vs ? cv_valset_init(w->vs, CV_SUITE_STD, e, (size_t)w->n) : CV_ENOMEM;
+    for (int i = 0; i < w->n; i++) { /* node i is validator i (the nodes own the keys) */
+        sim_node *nd = &w->nodes[rc ? i : cv_valset_find_key(w->vs, &keys[i].pub)];
         nd->key = keys[i];
         nd->id = (int)(nd - w->nodes);
     }
-    return 0;
+    return rc ? sim_fail(w, 0, "validator set: %s", cv_errmsg()) : 0;
 }
 
 /* Byzantine validators: a random set holding less than a third of the
@@ -168,7 +170,7 @@ static void plan_network(sim_world *w)
     w->status_ms = sim_range(&w->rng, 300, 4000);
     plan_links(w);
     w->faults_end = w->long_mode ? sim_range(&w->rng, 8000, 30000) : sim_range(&w->rng, 1500, 5000);
-    w->deadline = w->faults_end + LIVENESS_MS;
+    w->deadline = w->faults_end + (w->long_mode ? 2 : 1) * LIVENESS_MS;
 }
 
 static uint64_t fault_time(sim_world *w) { return sim_below(&w->rng, w->faults_end); }
@@ -254,8 +256,9 @@ static void deadline(sim_world *w)
     for (int i = 0; i < w->n && used < sizeof heights - 20; i++)
         used += (size_t)snprintf(heights + used, sizeof heights - used, " %d:%llu%s", i,
                                  (unsigned long long)w->nodes[i].height, w->nodes[i].byz ? "(byz)" : "");
-    sim_fail(w, 0, "liveness: %d ms after faults stopped, not every honest node passed height %llu; heights%s",
-             LIVENESS_MS, (unsigned long long)(w->h_star + SIM_LIVE_HEIGHTS), heights);
+    sim_fail(w, 0, "liveness: %llu ms after faults stopped, not every honest node passed height %llu; heights%s",
+             (unsigned long long)(w->deadline - w->faults_end), (unsigned long long)(w->h_star + SIM_LIVE_HEIGHTS),
+             heights);
 }
 
 static void crash_event(sim_world *w, sim_node *nd, int mid_batch)
@@ -477,7 +480,8 @@ int main(int argc, char **argv)
     double wall = (double)(clock() - started) / CLOCKS_PER_SEC;
     printf("sim: the slowest recovery took %llu ms (seed %llu) from faults stopping to every honest node "
            "committing %d more heights; the bound is %d ms\n",
-           (unsigned long long)slowest, (unsigned long long)slowest_seed, SIM_LIVE_HEIGHTS, LIVENESS_MS);
+           (unsigned long long)slowest, (unsigned long long)slowest_seed, SIM_LIVE_HEIGHTS,
+           (o.long_mode ? 2 : 1) * LIVENESS_MS);
     printf("sim: %llu seeds from %llu, %llu heights decided, %llu events, %.1f simulated minutes, %.1f s CPU\n",
            (unsigned long long)seeds, (unsigned long long)o.first, (unsigned long long)heights,
            (unsigned long long)events, (double)sim_ms / 60000.0, wall);

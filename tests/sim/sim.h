@@ -186,6 +186,10 @@ int sim_block_make(sim_world *w, uint64_t height, int proposer, int valid, cv_bu
 int sim_block_valid(void *ctx, uint64_t height, const uint8_t hash[CV_HASH_LEN], const uint8_t *block, size_t len);
 int sim_sign(void *ctx, const uint8_t *msg, size_t len, cv_sig *sig);
 
+/* A block-sync message: {1: list of {1: height, 2: block, 3: certificate}},
+ * n consecutive heights from first. */
+int sim_sync_encode(cv_buf *out, uint64_t first, const cv_buf *blocks, const cv_buf *certs, size_t n);
+
 /* sim_byz.c */
 /* A Byzantine node's version of an engine output (sent instead of it). */
 void sim_byz_send(sim_world *w, sim_node *nd, cv_bft_out_kind kind, const uint8_t *p, size_t len);

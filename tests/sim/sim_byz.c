@@ -106,7 +106,8 @@ static int plan_equivocation(sim_world *w, sim_node *nd, cv_vote_proposal pr)
     memcpy(nd->eq_hash[0], pr.hash, CV_HASH_LEN);
     pr.pol_round = -1;
     int ok = sim_block_make(w, pr.height, nd->id, sim_chance(&w->rng, 800), &block, pr.hash) == CV_OK &&
-             cv_vote_proposal_sign_bytes(SIM_CHAIN, &pr, &sb) == CV_OK && cv_sign(&nd->key, sb.data, sb.len, &pr.sig) == CV_OK;
+             cv_vote_proposal_sign_bytes(SIM_CHAIN, &pr, &sb) == CV_OK &&
+             cv_sign(&nd->key, sb.data, sb.len, &pr.sig) == CV_OK;
     pr.block = block.data;
     pr.block_len = block.len;
     cv_buf_reset(&nd->eq_other);
@@ -114,9 +115,9 @@ static int plan_equivocation(sim_world *w, sim_node *nd, cv_vote_proposal pr)
     memcpy(nd->eq_hash[1], pr.hash, CV_HASH_LEN);
     nd->has_eq = ok;
     if (ok)
-        sim_log(w, "node %d (Byzantine) proposes two blocks at h %llu r %d: %02x%02x to mask 0x%x, %02x%02x to the others",
-                nd->id, (unsigned long long)pr.height, (int)pr.round, nd->eq_hash[0][0], nd->eq_hash[0][1], nd->eq_mask,
-                pr.hash[0], pr.hash[1]);
+        sim_log(w, "node %d (Byzantine) proposes two blocks at h %llu r %d: %02x%02x to mask 0x%x, %02x%02x to "
+                   "the others", nd->id, (unsigned long long)pr.height, (int)pr.round, nd->eq_hash[0][0],
+                nd->eq_hash[0][1], nd->eq_mask, pr.hash[0], pr.hash[1]);
     cv_buf_free(&block);
     cv_buf_free(&sb);
     return ok;
@@ -287,11 +288,7 @@ static void forged_sync(sim_world *w, sim_node *nd, int to)
         sign_vote(nd, &v);
         c.sigs[0].validator = (uint32_t)nd->id;
         c.sigs[0].sig = v.sig;
-        cv_enc e;
-        cv_enc_init(&e, &msg);
-        cv_enc_uint(&e, 1, c.height);
-        cv_enc_bytes(&e, 2, block.data, block.len);
-        if (cv_cert_encode(&c, &cert) == CV_OK && !cv_enc_bytes(&e, 3, cert.data, cert.len) && !cv_enc_finish(&e))
+        if (cv_cert_encode(&c, &cert) == CV_OK && sim_sync_encode(&msg, c.height, &block, &cert, 1) == CV_OK)
             sim_send(w, nd->id, to, MSG_SYNC, msg.data, msg.len);
     }
     cv_buf_free(&block);

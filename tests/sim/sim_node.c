@@ -19,7 +19,7 @@
 #include "codec/codec.h"
 #include "sim.h"
 
-#define SYNC_BATCH 4  /* blocks sent per status heard from a behind peer */
+#define SYNC_BATCH 32 /* blocks sent per status heard from a behind peer */
 
 /* ---- the toy application ----------------------------------------------------------- */
 
@@ -321,19 +321,28 @@ static void send_status(sim_world *w, sim_node *nd)
     sim_push(w, (sim_event){.time = w->now + w->status_ms, .kind = EV_STATUS, .node = nd->id, .epoch = nd->epoch});
 }
 
+int sim_sync_encode(cv_buf *out, uint64_t first, const cv_buf *blocks, const cv_buf *certs, size_t n)
+{
+    cv_enc e;
+    cv_enc_init(&e, out);
+    cv_enc_list_begin(&e, 1, CV_CODEC_MSG_LIST);
+    for (size_t i = 0; i < n; i++) {
+        cv_enc_msg_begin(&e, CV_CODEC_ITEM);
+        cv_enc_uint(&e, 1, first + i);
+        cv_enc_bytes(&e, 2, blocks[i].data, blocks[i].len);
+        cv_enc_bytes(&e, 3, certs[i].data, certs[i].len);
+        cv_enc_end(&e);
+    }
+    cv_enc_end(&e);
+    return cv_enc_finish(&e);
+}
+
 static void send_blocks(sim_world *w, sim_node *nd, int to, uint64_t peer_height)
 {
     cv_buf msg = {0};
-    for (uint64_t h = peer_height + 1; h <= nd->height && h <= peer_height + SYNC_BATCH; h++) {
-        cv_enc e;
-        cv_buf_reset(&msg);
-        cv_enc_init(&e, &msg);
-        cv_enc_uint(&e, 1, h);
-        cv_enc_bytes(&e, 2, nd->blocks[h - 1].data, nd->blocks[h - 1].len);
-        cv_enc_bytes(&e, 3, nd->certs[h - 1].data, nd->certs[h - 1].len);
-        if (cv_enc_finish(&e) == CV_OK)
-            sim_send(w, nd->id, to, MSG_SYNC, msg.data, msg.len);
-    }
+    size_t n = nd->height - peer_height < SYNC_BATCH ? nd->height - peer_height : SYNC_BATCH;
+    if (sim_sync_encode(&msg, peer_height + 1, nd->blocks + peer_height, nd->certs + peer_height, n) == CV_OK)
+        sim_send(w, nd->id, to, MSG_SYNC, msg.data, msg.len);
     cv_buf_free(&msg);
 }
 
@@ -348,22 +357,23 @@ static void on_status(sim_world *w, sim_node *nd, int from, const uint8_t *p, si
         send_blocks(w, nd, from, h);
 }
 
-/* A certified block for the next height: checked like a commit, then the
- * engine moves on (abandoning the height it was deciding). */
-static void on_sync(sim_world *w, sim_node *nd, int from, const uint8_t *p, size_t len)
+/* One certified block of a sync message: if it is the next height's, it is
+ * checked like a commit, and the engine moves on (abandoning the height it
+ * was deciding). 0 to go on with the next block, -1 to stop. */
+static int synced_block(sim_world *w, sim_node *nd, int from, cv_dec *d)
 {
-    cv_dec d;
+    cv_dec item;
     uint64_t h = 0;
     const uint8_t *block, *cert;
     size_t block_len, cert_len;
     uint8_t hash[CV_HASH_LEN];
-    cv_dec_init(&d, p, len);
-    cv_dec_uint(&d, 1, "height", &h);
-    cv_dec_bytes(&d, 2, "block", &block, &block_len, len);
-    cv_dec_bytes(&d, 3, "cert", &cert, &cert_len, len);
-    int ok = cv_dec_end(&d) == CV_OK;
+    cv_dec_msg(d, CV_CODEC_ITEM, NULL, &item, SIZE_MAX);
+    cv_dec_uint(&item, 1, "height", &h);
+    cv_dec_bytes(&item, 2, "block", &block, &block_len, SIZE_MAX);
+    cv_dec_bytes(&item, 3, "cert", &cert, &cert_len, SIZE_MAX);
+    int ok = cv_dec_end(&item) == CV_OK;
     if (ok && h != nd->height + 1)
-        return; /* not the block it needs next */
+        return h <= nd->height ? 0 : -1; /* one it has, or a gap */
     ok = ok && cv_hash(CV_SUITE_STD, block, block_len, hash) == CV_OK &&
          sim_block_valid(NULL, h, hash, block, block_len) &&
          cv_cert_verify(CV_SUITE_STD, SIM_CHAIN, w->vs, h, hash, cert, cert_len) == CV_OK;
@@ -371,10 +381,25 @@ static void on_sync(sim_world *w, sim_node *nd, int from, const uint8_t *p, size
         w->rejected_syncs++;
         if (!w->nodes[from].byz)
             sim_fail(w, 0, "node %d rejected a synced block from honest node %d: %s", nd->id, from, cv_errmsg());
-        return;
+        return -1;
     }
     w->syncs++;
     commit(w, nd, h, block, block_len, cert, cert_len, "sync");
+    return 0;
+}
+
+static void on_sync(sim_world *w, sim_node *nd, int from, const uint8_t *p, size_t len)
+{
+    cv_dec d;
+    size_t n = 0;
+    cv_dec_init(&d, p, len);
+    if (cv_dec_list(&d, 1, "blocks", CV_CODEC_MSG_LIST, &n, SYNC_BATCH) != CV_OK) {
+        w->rejected_syncs++;
+        return;
+    }
+    for (size_t i = 0; i < n && nd->alive && !w->failure[0]; i++)
+        if (synced_block(w, nd, from, &d))
+            break;
 }
 
 /* ---- lifecycle and events ------------------------------------------------------------------ */
