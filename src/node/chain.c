@@ -125,6 +125,18 @@ static int check_header(cv_node *n, const cv_header *got)
     return CV_OK;
 }
 
+/* A block holds at most block_max_txs transactions (the parameter as
+ * committed before it). */
+static int check_size(cv_node *n, const cv_header *h)
+{
+    uint64_t max;
+    int rc = cv_exec_param(&n->src, "block_max_txs", &max);
+    if (!rc && h->tx_count > max)
+        rc = cv_fail(CV_EINVAL, "block %llu has %llu transactions, more than block_max_txs = %llu",
+                     (unsigned long long)h->height, (unsigned long long)h->tx_count, (unsigned long long)max);
+    return rc;
+}
+
 /* Decodes the transactions and verifies the signatures this node has not
  * verified before (those not in its mempool), in parallel. */
 static int decode_and_verify(cv_node *n, const cv_block *blk, cv_node_block *out, uint8_t *sig_ok)
@@ -197,6 +209,8 @@ int cv_node_check(cv_node *n, const uint8_t *block, size_t len, cv_node_block *o
         rc = cv_fail(CV_ENOMEM, "out of memory checking a block");
     if (!rc)
         rc = check_header(n, &out->header);
+    if (!rc)
+        rc = check_size(n, &out->header);
     if (!rc)
         rc = decode_and_verify(n, &blk, out, sig_ok);
     if (!rc)
