@@ -577,24 +577,25 @@ int cv_store_state_root(cv_store *s, uint8_t out[CV_HASH_LEN])
     return rc;
 }
 
-int cv_store_block(cv_store *s, uint64_t height, cv_buf *out)
+/* The value stored under a height in db; CV_ENOTFOUND naming what. */
+static int read_by_height(cv_store *s, int db, uint64_t height, cv_buf *out, const char *what)
 {
     uint8_t key[HEIGHT_LEN];
     put_be64(key, height);
-    int rc = read_value(s, DB_BLOCKS, key, sizeof key, out, NULL, 0);
+    int rc = read_value(s, db, key, sizeof key, out, NULL, 0);
     if (rc == CV_ENOTFOUND)
-        return cv_fail(rc, "no block at height %" PRIu64, height);
+        return cv_fail(rc, "no %s height %" PRIu64, what, height);
     return rc;
+}
+
+int cv_store_block(cv_store *s, uint64_t height, cv_buf *out)
+{
+    return read_by_height(s, DB_BLOCKS, height, out, "block at");
 }
 
 int cv_store_cert(cv_store *s, uint64_t height, cv_buf *out)
 {
-    uint8_t key[HEIGHT_LEN];
-    put_be64(key, height);
-    int rc = read_value(s, DB_CERTS, key, sizeof key, out, NULL, 0);
-    if (rc == CV_ENOTFOUND)
-        return cv_fail(rc, "no certificate for height %" PRIu64, height);
-    return rc;
+    return read_by_height(s, DB_CERTS, height, out, "certificate for");
 }
 
 int cv_store_block_height(cv_store *s, const uint8_t hash[CV_HASH_LEN], uint64_t *height)
