@@ -528,7 +528,7 @@ static int parse_validator(const cv_call *call, const proposal_rec *p, validator
 static int write_validator(cv_call *call, const uint8_t addr[CV_ADDR_LEN], const validator_rec *v,
                            int existed, meta_rec *m)
 {
-    gov_key k = make_key("val/", addr, CV_ADDR_LEN);
+    gov_key k = make_key(CV_GOV_VALIDATOR_PREFIX, addr, CV_ADDR_LEN);
     m->validators += (v->power > 0) - existed;
     int rc = v->power ? store(call, k, encode_validator, v) : cv_call_del(call, k.bytes, k.len);
     return rc ? rc : store(call, make_key("meta", NULL, 0), encode_meta, m);
@@ -556,7 +556,7 @@ static int change_validator(cv_call *call, const proposal_rec *p, int apply)
         rc = load_meta(call, &m);
     if (rc)
         return rc;
-    rc = load(call, make_key("val/", addr, CV_ADDR_LEN), decode_validator, &old);
+    rc = load(call, make_key(CV_GOV_VALIDATOR_PREFIX, addr, CV_ADDR_LEN), decode_validator, &old);
     if (rc && rc != CV_ENOTFOUND)
         return rc;
     int existed = rc == CV_OK;
@@ -564,6 +564,9 @@ static int change_validator(cv_call *call, const proposal_rec *p, int apply)
         return cv_fail(CV_ENOTFOUND, "set_validator: %.16s... is not a validator", p->key);
     if (v.power == 0 && m.validators <= 1)
         return cv_fail(CV_ESTATE, "set_validator: cannot remove the last validator");
+    if (v.power > 0 && !existed && m.validators >= CV_GOV_VALIDATORS_MAX)
+        return cv_fail(CV_EFULL, "set_validator: the chain already has %d validators, the most it can have",
+                       CV_GOV_VALIDATORS_MAX);
     if (!apply)
         return CV_OK;
     rc = validator_org(call, addr, v.org);
@@ -586,6 +589,40 @@ static change_fn find_kind(const char *name)
         if (strcmp(kinds[i].name, name) == 0)
             return kinds[i].fn;
     return NULL;
+}
+
+/* ---- the validator set, for the node -------------------------------------------- */
+
+typedef struct {
+    cv_genesis_validator *out;
+    size_t max, n;
+} validator_list;
+
+static int add_validator(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value, size_t len)
+{
+    validator_list *l = ctx;
+    validator_rec v;
+    (void)key;
+    (void)key_len;
+    if (l->n == l->max)
+        return cv_fail(CV_EFULL, "gov lists more than %zu validators", l->max);
+    int rc = decode_validator(value, len, &v);
+    if (rc)
+        return cv_fail(rc, "gov's validator record %zu is malformed: %s", l->n, cv_errmsg());
+    cv_genesis_validator *g = &l->out[l->n++];
+    g->pub = v.pub;
+    g->power = v.power;
+    snprintf(g->org, sizeof g->org, "%s", v.org);
+    return 0;
+}
+
+int cv_gov_validators(const cv_call *call, cv_genesis_validator *out, size_t max, size_t *n)
+{
+    validator_list l = {out, max, 0};
+    const char *prefix = CV_GOV_VALIDATOR_PREFIX;
+    int rc = cv_call_scan(call, prefix, strlen(prefix), SIZE_MAX, add_validator, &l);
+    *n = l.n;
+    return rc;
 }
 
 /* ---- voting ----------------------------------------------------------------------- */
@@ -950,7 +987,7 @@ static json_t *render_validator(const cv_call *call, const uint8_t *id, size_t i
 
 static int q_validators(cv_call *call, const cv_arg *a)
 {
-    return list_query(call, "val/", render_validator);
+    return list_query(call, CV_GOV_VALIDATOR_PREFIX, render_validator);
 }
 
 /* ---- genesis -------------------------------------------------------------------- */
@@ -994,7 +1031,7 @@ static int genesis_validators(cv_call *call, const cv_genesis *g)
         uint8_t addr[CV_ADDR_LEN];
         snprintf(v.org, sizeof v.org, "%s", g->validators[i].org);
         if (!(rc = cv_address(&v.pub, addr)))
-            rc = store(call, make_key("val/", addr, CV_ADDR_LEN), encode_validator, &v);
+            rc = store(call, make_key(CV_GOV_VALIDATOR_PREFIX, addr, CV_ADDR_LEN), encode_validator, &v);
     }
     return rc;
 }

@@ -297,7 +297,7 @@ int cmd_replay(int argc, char **argv)
         return cli_fail_cv(&a);
     if (cv_node_replay(&cfg, &height) != CV_OK)
         return cli_fail(&a, "after %llu good blocks: %s", (unsigned long long)height, cv_errmsg());
-    printf("replayed %llu blocks from genesis: every link, tx root, receipt root and state root matches\n",
+    printf("replayed %llu blocks from genesis: every link, tx root, receipt root, state root and validator set matches\n",
            (unsigned long long)height);
     return 0;
 }

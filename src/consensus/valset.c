@@ -73,11 +73,10 @@ static void build_cycle(cv_valset *vs)
     vs->cycle_len = total;
 }
 
-static int compute_hash(cv_valset *vs)
+int cv_valset_encode(const cv_valset *vs, cv_buf *out)
 {
-    cv_buf b = {0};
     cv_enc e;
-    cv_enc_init(&e, &b);
+    cv_enc_init(&e, out);
     cv_enc_list_begin(&e, 1, CV_CODEC_MSG_LIST);
     for (size_t i = 0; i < vs->n; i++) {
         cv_enc_msg_begin(&e, CV_CODEC_ITEM);
@@ -86,10 +85,57 @@ static int compute_hash(cv_valset *vs)
         cv_enc_end(&e);
     }
     cv_enc_end(&e);
-    int rc = cv_enc_finish(&e);
+    return cv_enc_finish(&e);
+}
+
+static int compute_hash(cv_valset *vs)
+{
+    cv_buf b = {0};
+    int rc = cv_valset_encode(vs, &b);
     if (!rc)
         rc = cv_hash(vs->suite, b.data, b.len, vs->hash);
     cv_buf_free(&b);
+    return rc;
+}
+
+/* One {1: public key, 2: power} of an encoded set. */
+static int decode_entry(cv_dec *d, cv_suite suite, size_t i, size_t max_len, cv_valset_entry *out)
+{
+    cv_dec item;
+    const uint8_t *key;
+    size_t key_len;
+    cv_dec_msg(d, CV_CODEC_ITEM, "validator", &item, max_len);
+    cv_dec_bytes(&item, 1, "public_key", &key, &key_len, CV_PUB_MAX);
+    cv_dec_uint(&item, 2, "power", &out->power);
+    int rc = cv_dec_end(&item);
+    if (!rc && cv_pubkey_parse(suite, key, key_len, &out->pub) != CV_OK)
+        rc = cv_fail(CV_EINVAL, "validator %zu: not a %s public key", i, cv_suite_name(suite));
+    return rc;
+}
+
+/* Decoding succeeds only for the canonical encoding of a valid set. */
+int cv_valset_decode(cv_valset *vs, cv_suite suite, const uint8_t *p, size_t len)
+{
+    cv_valset_entry *entries = malloc(CV_VALSET_MAX * sizeof *entries);
+    if (!entries)
+        return cv_fail(CV_ENOMEM, "out of memory decoding a validator set");
+    cv_dec d;
+    cv_buf again = {0};
+    size_t n = 0;
+    cv_dec_init(&d, p, len);
+    int rc = cv_dec_list(&d, 1, "validators", CV_CODEC_MSG_LIST, &n, CV_VALSET_MAX);
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = decode_entry(&d, suite, i, len, &entries[i]);
+    if (!rc)
+        rc = cv_dec_end(&d);
+    if (!rc)
+        rc = cv_valset_init(vs, suite, entries, n);
+    if (!rc && !(rc = cv_valset_encode(vs, &again)) && (again.len != len || memcmp(again.data, p, len) != 0))
+        rc = cv_fail(CV_EDECODE, "the validators are not in address order");
+    free(entries);
+    cv_buf_free(&again);
+    if (rc && rc != CV_ENOMEM)
+        return cv_fail(CV_EDECODE, "validator set: %s", cv_errmsg());
     return rc;
 }
 

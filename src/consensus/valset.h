@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "crypto/suite.h"
 
 #define CV_VALSET_MAX 128              /* validators in one set */
@@ -70,6 +71,13 @@ typedef struct {
  * distinct keys, 1 <= n <= CV_VALSET_MAX, total at most CV_VALSET_POWER_MAX.
  * Errors (CV_EINVAL) name the offending entry. */
 int cv_valset_init(cv_valset *vs, cv_suite suite, const cv_valset_entry *entries, size_t n);
+
+/* The canonical encoding {1: list of {1: public key, 2: power}} in address
+ * order, appended to out (the set's hash is the suite hash of it). */
+int cv_valset_encode(const cv_valset *vs, cv_buf *out);
+/* Rebuilds a set from its canonical encoding; anything else (malformed, not
+ * in address order, an invalid set) is CV_EDECODE naming what is wrong. */
+int cv_valset_decode(cv_valset *vs, cv_suite suite, const uint8_t *p, size_t len);
 
 /* The index of the validator with this address or key, or -1. */
 int cv_valset_find_addr(const cv_valset *vs, const uint8_t addr[CV_ADDR_LEN]);

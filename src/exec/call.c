@@ -6,11 +6,7 @@
 #include "base/err.h"
 #include "exec/internal.h"
 
-#define FULL_KEY_MAX (CV_NAME_MAX + 1 + CV_KEY_MAX)
-
-/* full = contract || 0x00 || key; returns its length, or 0 if key is too long. */
-static size_t full_key(const char *contract, const void *key, size_t key_len,
-                       uint8_t full[FULL_KEY_MAX])
+size_t cv_exec_full_key(const char *contract, const void *key, size_t key_len, uint8_t full[CV_FULL_KEY_MAX])
 {
     size_t n = strlen(contract);
     if (key_len > CV_KEY_MAX || n > CV_NAME_MAX)
@@ -31,8 +27,8 @@ static int key_too_long(const char *contract, size_t key_len)
 int cv_call_get_in(const cv_call *call, const char *contract, const void *key, size_t key_len,
                    cv_buf *out)
 {
-    uint8_t full[FULL_KEY_MAX];
-    size_t n = full_key(contract, key, key_len, full);
+    uint8_t full[CV_FULL_KEY_MAX];
+    size_t n = cv_exec_full_key(contract, key, key_len, full);
     if (!n)
         return key_too_long(contract, key_len);
     if (call->state)
@@ -49,10 +45,10 @@ int cv_call_get(const cv_call *call, const void *key, size_t key_len, cv_buf *ou
 /* Writes (value NULL: deletes) key in the calling contract's space. */
 static int write_key(cv_call *call, const void *key, size_t key_len, const void *value, size_t len)
 {
-    uint8_t full[FULL_KEY_MAX];
+    uint8_t full[CV_FULL_KEY_MAX];
     if (call->readonly || !call->state)
         return cv_fail(CV_ESTATE, "%s: a query cannot write state", call->contract->name);
-    size_t n = full_key(call->contract->name, key, key_len, full);
+    size_t n = cv_exec_full_key(call->contract->name, key, key_len, full);
     if (!n)
         return key_too_long(call->contract->name, key_len);
     return cv_state_set(call->state, full, n, value, len);
@@ -84,10 +80,10 @@ static int strip_namespace(void *ctx, const uint8_t *key, size_t key_len, const 
 int cv_call_scan(const cv_call *call, const void *prefix, size_t prefix_len, size_t limit,
                  cv_store_scan_fn fn, void *ctx)
 {
-    uint8_t full[FULL_KEY_MAX];
+    uint8_t full[CV_FULL_KEY_MAX];
     if (call->state)
         return cv_fail(CV_ESTATE, "%s: scans are available to queries only", call->contract->name);
-    size_t n = full_key(call->contract->name, prefix, prefix_len, full);
+    size_t n = cv_exec_full_key(call->contract->name, prefix, prefix_len, full);
     if (!n)
         return key_too_long(call->contract->name, prefix_len);
     scan_strip s = {n - prefix_len, fn, ctx};

@@ -44,6 +44,23 @@ int cv_exec_param(const cv_state_source *src, const char *name, uint64_t *value)
     return cv_gov_param(&call, name, value);
 }
 
+int cv_exec_validators(const cv_state_source *src, cv_genesis_validator *out, size_t max, size_t *n)
+{
+    cv_call call = committed_call(&cv_gov_contract, NULL, src, 0);
+    return cv_gov_validators(&call, out, max, n);
+}
+
+int cv_exec_changes_validators(const cv_exec_result *r)
+{
+    uint8_t prefix[CV_FULL_KEY_MAX];
+    size_t n = cv_exec_full_key(cv_gov_contract.name, CV_GOV_VALIDATOR_PREFIX, strlen(CV_GOV_VALIDATOR_PREFIX),
+                                prefix);
+    for (size_t i = 0; i < r->nwrites; i++)
+        if (r->writes[i].key_len >= n && memcmp(r->writes[i].key, prefix, n) == 0)
+            return 1;
+    return 0;
+}
+
 /* The parameters the checks use: those committed before the block. */
 static int read_limits(const cv_state_source *src, limits *out)
 {

@@ -106,6 +106,28 @@ int cv_exec_args_to_json(const char *contract, const char *method, const uint8_t
 /* A chain parameter's current value (governance can change it). */
 int cv_exec_param(const cv_state_source *src, const char *name, uint64_t *value);
 
+/* Committed state with one executed block on top: reads see the block's
+ * writes and spent replay keys, as they will be once it is stored. It
+ * points into r and txs, which must outlive it. */
+typedef struct {
+    const cv_state_source *base;
+    const cv_kv *writes; /* r's, sorted by key */
+    size_t nwrites;
+    uint8_t (*spent)[CV_REPLAY_KEY_LEN]; /* sorted */
+    size_t nspent;
+} cv_state_overlay;
+
+int cv_state_overlay_init(cv_state_overlay *o, const cv_state_source *base, const cv_exec_result *r,
+                          const cv_tx *txs);
+void cv_state_overlay_free(cv_state_overlay *o);
+cv_state_source cv_state_overlay_source(cv_state_overlay *o);
+
+/* 1 if a block's writes change the validators (gov's validator records). */
+int cv_exec_changes_validators(const cv_exec_result *r);
+/* The validators in src's state (gov's records), in address order: at most
+ * max (else CV_EFULL); their count in *n. */
+int cv_exec_validators(const cv_state_source *src, cv_genesis_validator *out, size_t max, size_t *n);
+
 /* A JSON description of every contract, method, argument and required role. */
 json_t *cv_exec_describe(void);
 

@@ -74,6 +74,10 @@ int cv_state_root(cv_suite suite, const uint8_t prev[CV_HASH_LEN], const cv_kv *
 /* ---- registry and arguments ---------------------------------------------------- */
 
 /* The contract or method by name; NULL (with a message) if there is none. */
+#define CV_FULL_KEY_MAX (CV_NAME_MAX + 1 + CV_KEY_MAX)
+/* full = contract || 0x00 || key (contract.h); its length, or 0 if key is too long. */
+size_t cv_exec_full_key(const char *contract, const void *key, size_t key_len, uint8_t full[CV_FULL_KEY_MAX]);
+
 const cv_contract *cv_exec_contract(const char *name);
 const cv_method *cv_exec_method(const cv_contract *c, const char *name);
 /* Every registered contract. */

@@ -19,6 +19,7 @@ static void write_header(cv_enc *e, const cv_header *h)
     cv_enc_bytes(e, 8, h->state_root, CV_HASH_LEN);
     cv_enc_bytes(e, 9, h->validators_hash, CV_HASH_LEN);
     cv_enc_bytes(e, 10, h->proposer, CV_ADDR_LEN);
+    cv_enc_bytes(e, 11, h->next_validators_hash, CV_HASH_LEN);
 }
 
 static int read_header(cv_dec *d, cv_header *h)
@@ -33,6 +34,7 @@ static int read_header(cv_dec *d, cv_header *h)
     cv_dec_fixed(d, 8, "state_root", h->state_root, CV_HASH_LEN);
     cv_dec_fixed(d, 9, "validators_hash", h->validators_hash, CV_HASH_LEN);
     cv_dec_fixed(d, 10, "proposer", h->proposer, CV_ADDR_LEN);
+    cv_dec_fixed(d, 11, "next_validators_hash", h->next_validators_hash, CV_HASH_LEN);
     return cv_dec_end(d);
 }
 

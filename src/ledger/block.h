@@ -3,11 +3,14 @@
  * header = {1: chain id, 2: height, 3: time (ms since the Unix epoch),
  *           4: previous header hash, 5: transaction count, 6: tx root,
  *           7: receipt root, 8: state root, 9: validator-set hash,
- *           10: proposer address}
+ *           10: proposer address, 11: next validator-set hash}
  * block  = {1: header (message), 2: transactions (list of bytes)}
  * The block hash is the suite hash of the header's encoding. The tx root is
  * the RFC 6962 Merkle root over the transaction hashes, the receipt root the
- * one over the receipt hashes, both in block order. */
+ * one over the receipt hashes, both in block order. The validator-set hash
+ * is that of the set that certifies this block, the next one that of the
+ * set of the next height (consensus/valset.h: known one height ahead), so a
+ * client holding one set follows every change from the headers alone. */
 #ifndef CV_LEDGER_BLOCK_H
 #define CV_LEDGER_BLOCK_H
 
@@ -31,6 +34,7 @@ typedef struct {
     uint8_t state_root[CV_HASH_LEN];
     uint8_t validators_hash[CV_HASH_LEN];
     uint8_t proposer[CV_ADDR_LEN];
+    uint8_t next_validators_hash[CV_HASH_LEN];
 } cv_header;
 
 int cv_header_encode(const cv_header *h, cv_buf *out);

@@ -32,6 +32,7 @@
 #include "node/bft.h"
 #include "node/internal.h"
 #include "node/queue.h"
+#include "node/sync_peers.h"
 
 enum { MSG_PROPOSAL = 1, MSG_VOTE = 2, MSG_TXS = 3, MSG_STATUS = 4, MSG_SYNC_REQ = 5, MSG_SYNC_BLOCKS = 6 };
 
@@ -54,7 +55,8 @@ typedef struct {
 struct cv_node_bft {
     cv_node *n;
     cv_bft *engine;
-    const cv_valset *vs; /* the node's */
+    const cv_valset *vs; /* the node's set of the next height */
+    uint64_t sets_seq;   /* the node's sets_seq that the network's allowed set follows */
     cv_net *net;
     cv_msg_queue consensus_q, tx_q;
     pthread_t engine_thread, tx_thread;
@@ -65,8 +67,8 @@ struct cv_node_bft {
     int proposing;        /* a GET_BLOCK is waiting for transactions */
     uint64_t propose_height, propose_since;
     int32_t propose_round;
-    uint64_t best_peer_height, sync_asked_at;
-    cv_pubkey sync_peer;
+    cv_sync_peers sync;   /* peers' claimed heights */
+    uint64_t sync_asked_at;
     char wal_path[1100], valid_path[1100];
 };
 
@@ -119,6 +121,34 @@ static cv_node_block *cached(cv_node_bft *b, const uint8_t hash[CV_HASH_LEN])
         if (memcmp(b->cache[i].hash, hash, CV_HASH_LEN) == 0)
             return &b->cache[i];
     return NULL;
+}
+
+/* The keys of the validators of the next two heights, the peers this node
+ * accepts (at most 2 * CV_VALSET_MAX). */
+static size_t validator_keys(const cv_node *n, cv_pubkey *keys)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n->cur_set.n; i++)
+        keys[k++] = n->cur_set.v[i].pub;
+    for (size_t i = 0; i < n->next_set.n; i++)
+        if (cv_valset_find_key(&n->cur_set, &n->next_set.v[i].pub) < 0)
+            keys[k++] = n->next_set.v[i].pub;
+    return k;
+}
+
+/* Follows a change of the validator sets in the network's allowed set. */
+static int follow_validators(cv_node_bft *b)
+{
+    if (b->sets_seq == b->n->sets_seq)
+        return CV_OK;
+    cv_pubkey *keys = malloc(2 * CV_VALSET_MAX * sizeof *keys);
+    if (!keys)
+        return cv_fail(CV_ENOMEM, "out of memory following the validator set");
+    int rc = cv_net_set_allowed(b->net, keys, validator_keys(b->n, keys));
+    free(keys);
+    if (!rc)
+        b->sets_seq = b->n->sets_seq;
+    return rc;
 }
 
 /* ---- engine callbacks -------------------------------------------------- */
@@ -226,7 +256,9 @@ static int handle_outputs(cv_node_bft *b)
         if (!next_height)
             return CV_OK;
         b->proposing = 0;
-        int rc = cv_bft_start(b->engine, next_height, b->vs);
+        int rc = follow_validators(b);
+        if (!rc)
+            rc = cv_bft_start(b->engine, next_height, b->vs);
         if (rc)
             return rc;
     }
@@ -276,12 +308,16 @@ static int maybe_propose(cv_node_bft *b)
 
 /* ---- block sync ------------------------------------------------------------------- */
 
+/* Asks the next peer ahead of this node for blocks, at most every
+ * SYNC_RETRY_MS unless an answer came (sync_peers.h: peers in turn, so a
+ * peer that claims a height and serves nothing cannot stall the sync). */
 static int ask_for_blocks(cv_node_bft *b)
 {
-    uint64_t height, t;
+    uint64_t height, t, claimed;
     uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
+    cv_pubkey peer;
     cv_node_tip(b->n, &height, hash, &t, root);
-    if (b->best_peer_height <= height || cv_node_mono_ms() - b->sync_asked_at < SYNC_RETRY_MS)
+    if (cv_node_mono_ms() - b->sync_asked_at < SYNC_RETRY_MS || !cv_sync_peers_pick(&b->sync, height, &peer, &claimed))
         return CV_OK;
     cv_buf msg = {0};
     cv_enc e;
@@ -289,10 +325,12 @@ static int ask_for_blocks(cv_node_bft *b)
     cv_enc_uint(&e, 1, height + 1);
     cv_enc_uint(&e, 2, SYNC_BATCH);
     int rc = cv_enc_finish(&e);
-    if (!rc && cv_net_send(b->net, &b->sync_peer, MSG_SYNC_REQ, msg.data, msg.len) == CV_OK) {
+    if (!rc && cv_net_send(b->net, &peer, MSG_SYNC_REQ, msg.data, msg.len) == CV_OK) {
+        char who[CV_ADDR_STR_MAX];
+        cv_address_string(&peer, who);
         b->sync_asked_at = cv_node_mono_ms();
-        cv_info("sync: at block %llu, peer at %llu: asking for blocks from %llu", (unsigned long long)height,
-                (unsigned long long)b->best_peer_height, (unsigned long long)height + 1);
+        cv_info("sync: at block %llu, %s claims %llu: asking it for blocks from %llu", (unsigned long long)height,
+                who, (unsigned long long)claimed, (unsigned long long)height + 1);
     }
     cv_buf_free(&msg);
     return rc;
@@ -306,10 +344,7 @@ static int on_status(cv_node_bft *b, const cv_msg *m)
     cv_dec_uint(&d, 1, "height", &height);
     if (cv_dec_end(&d) != CV_OK)
         return CV_OK; /* malformed: ignored */
-    if (height > b->best_peer_height) {
-        b->best_peer_height = height;
-        b->sync_peer = m->from;
-    }
+    cv_sync_peers_claim(&b->sync, &m->from, height);
     return ask_for_blocks(b);
 }
 
@@ -383,17 +418,22 @@ static int on_sync_blocks(cv_node_bft *b, const cv_msg *m)
         }
         applied++;
     }
-    if (!applied)
-        return CV_OK;
     uint64_t height, t;
     uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
     cv_node_tip(b->n, &height, hash, &t, root);
+    if (applied < n || n == 0) { /* it has nothing valid above height: ask another peer */
+        cv_sync_peers_refute(&b->sync, &m->from, height);
+        b->sync_asked_at = 0;
+    }
+    if (!applied)
+        return ask_for_blocks(b);
     cv_info("sync: committed %zu blocks, now at %llu of %llu", applied, (unsigned long long)height,
-            (unsigned long long)b->best_peer_height);
+            (unsigned long long)cv_sync_peers_best(&b->sync));
     clear_cache(b);
     b->proposing = 0;
     b->sync_asked_at = 0;
-    if ((rc = cv_bft_start(b->engine, height + 1, b->vs)) || (rc = handle_outputs(b)))
+    if ((rc = follow_validators(b)) || (rc = cv_bft_start(b->engine, height + 1, b->vs)) ||
+        (rc = handle_outputs(b)))
         return rc;
     send_status(b, NULL);
     return ask_for_blocks(b);
@@ -527,7 +567,7 @@ static int start_net(cv_node_bft *b)
 {
     cv_node *n = b->n;
     cv_net_peer_config *peers = calloc(n->cfg.npeers ? n->cfg.npeers : 1, sizeof *peers);
-    cv_pubkey *allowed = calloc(n->genesis.nvalidators, sizeof *allowed);
+    cv_pubkey *allowed = calloc(2 * CV_VALSET_MAX, sizeof *allowed);
     int rc = peers && allowed ? CV_OK : cv_fail(CV_ENOMEM, "out of memory starting the network");
     for (size_t i = 0; i < n->cfg.npeers && !rc; i++) {
         cv_buf raw = {0};
@@ -538,11 +578,11 @@ static int start_net(cv_node_bft *b)
                          cv_suite_name(n->genesis.chain.suite));
         cv_buf_free(&raw);
     }
-    for (size_t i = 0; i < n->genesis.nvalidators; i++)
-        allowed[i] = n->genesis.validators[i].pub;
+    size_t nallowed = validator_keys(n, allowed);
+    b->sets_seq = n->sets_seq;
     if (!rc) {
         cv_net_config nc = {.chain = n->genesis.chain, .key = &n->key, .peers = peers, .npeers = n->cfg.npeers,
-                            .allowed = allowed, .nallowed = n->genesis.nvalidators,
+                            .allowed = allowed, .nallowed = nallowed,
                             .cb = {on_peer, on_message, b}};
         snprintf(nc.listen, sizeof nc.listen, "%s", n->cfg.p2p_listen);
         rc = cv_net_start(&nc, &b->net);
@@ -559,8 +599,6 @@ static int start_engine(cv_node_bft *b)
                          .prevote_ms = 1000, .precommit_ms = 1000, .delta_ms = 500, .gossip_ms = 2000,
                          .sign = sign_cb, .valid = valid_cb, .ctx = b};
     strcpy(cfg.chain_id, n->genesis.chain.chain_id);
-    if (cv_valset_find_key(b->vs, &n->key.pub) < 0)
-        cfg.self.len = 0; /* not a validator: follow only */
     int rc = cv_bft_init(b->engine, &cfg);
     cv_buf record = {0}, valid = {0};
     if (!rc && cv_file_read(b->wal_path, 1 << 20, &record) == CV_OK) {
@@ -588,13 +626,14 @@ int cv_node_bft_start(cv_node *n, cv_node_bft **out)
         return cv_fail(CV_ENOMEM, "out of memory starting consensus");
     }
     b->n = n;
+    cv_sync_peers_init(&b->sync);
     cv_msg_queue_init(&b->consensus_q, QUEUE_BYTES);
     cv_msg_queue_init(&b->tx_q, QUEUE_BYTES);
     cv_node_home_path(&n->cfg, n->cfg.data_dir, b->wal_path, sizeof b->wal_path - 20);
     strcpy(b->valid_path, b->wal_path);
     strcat(b->wal_path, "/consensus.record");
     strcat(b->valid_path, "/consensus.valid");
-    b->vs = &n->valset;
+    b->vs = &n->cur_set;
     int rc = CV_OK;
     if (!rc)
         rc = start_engine(b);

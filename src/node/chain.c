@@ -43,7 +43,8 @@ static void next_block_ctx(cv_node *n, cv_block_ctx *ctx, cv_header *h, uint64_t
     ctx->height = h->height;
     ctx->time_ms = h->time_ms;
     strcpy(h->chain_id, n->genesis.chain.chain_id);
-    memcpy(h->validators_hash, n->validators_hash, CV_HASH_LEN);
+    memcpy(h->validators_hash, n->cur_set.hash, CV_HASH_LEN);
+    memcpy(h->next_validators_hash, n->next_set.hash, CV_HASH_LEN);
 }
 
 /* Encodes b's header and transactions, hashes the header, and repoints
@@ -120,7 +121,10 @@ static int check_header(cv_node *n, const cv_header *got)
         return cv_fail(CV_EINVAL, "block %llu's time is not after its parent's", (unsigned long long)got->height);
     if (memcmp(got->validators_hash, want.validators_hash, CV_HASH_LEN) != 0)
         return cv_fail(CV_EINVAL, "block %llu names another validator set", (unsigned long long)got->height);
-    if (cv_valset_find_addr(&n->valset, got->proposer) < 0)
+    if (memcmp(got->next_validators_hash, want.next_validators_hash, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "block %llu names another validator set for the next height",
+                       (unsigned long long)got->height);
+    if (cv_valset_find_addr(&n->cur_set, got->proposer) < 0)
         return cv_fail(CV_EPERM, "block %llu's proposer is not a validator", (unsigned long long)got->height);
     return CV_OK;
 }
@@ -224,14 +228,52 @@ int cv_node_check(cv_node *n, const uint8_t *block, size_t len, cv_node_block *o
     return rc;
 }
 
+/* After block h is stored: the set of h + 1 was known, that of h + 2 is
+ * the one h left (loaded into a new value, or NULL if h changed nothing). */
+static int load_changed_set(cv_node *n, const cv_node_block *b, cv_valset **out)
+{
+    *out = NULL;
+    if (!cv_exec_changes_validators(&b->result))
+        return CV_OK;
+    cv_valset *vs = malloc(sizeof *vs);
+    int rc = vs ? cv_node_load_valset(n, b->header.height + CV_VALSET_DELAY, vs, NULL)
+                : cv_fail(CV_ENOMEM, "out of memory loading a validator set");
+    if (rc)
+        free(vs);
+    else
+        *out = vs;
+    return rc;
+}
+
+static void advance_sets(cv_node *n, const cv_node_block *b, cv_valset *changed)
+{
+    if (memcmp(n->cur_set.hash, n->next_set.hash, CV_HASH_LEN) != 0)
+        n->sets_seq++;
+    n->cur_set = n->next_set;
+    if (changed) {
+        n->next_set = *changed;
+        n->sets_seq++;
+        cv_info("block %llu changes the validators: %zu from height %llu (set %02x%02x%02x%02x...)",
+                (unsigned long long)b->header.height, changed->n,
+                (unsigned long long)b->header.height + CV_VALSET_DELAY, changed->hash[0], changed->hash[1],
+                changed->hash[2], changed->hash[3]);
+    }
+}
+
 int cv_node_commit(cv_node *n, cv_node_block *b, const uint8_t *cert, size_t cert_len)
 {
     uint64_t t0 = cv_node_mono_ms();
+    cv_valset *changed = NULL;
     int rc = cv_commit_store(n->store, &b->header, b->hash, b->encoded.data, b->encoded.len, &b->result, b->txs,
-                             cert, cert_len);
+                             cert, cert_len, n->genesis.chain.suite);
+    if (!rc && b->header.height > 0)
+        rc = load_changed_set(n, b, &changed);
     if (rc)
         return rc;
     pthread_mutex_lock(&n->mu);
+    if (b->header.height > 0)
+        advance_sets(n, b, changed);
+    free(changed);
     n->height = b->header.height;
     n->last_time_ms = b->header.time_ms;
     memcpy(n->last_hash, b->hash, CV_HASH_LEN);
@@ -258,7 +300,8 @@ int cv_node_commit_genesis(cv_node *n)
     strcpy(h->chain_id, n->genesis.chain.chain_id);
     h->time_ms = n->genesis.time_ms;
     memcpy(h->prev_hash, n->genesis.chain.genesis_hash, CV_HASH_LEN);
-    memcpy(h->validators_hash, n->validators_hash, CV_HASH_LEN);
+    memcpy(h->validators_hash, n->cur_set.hash, CV_HASH_LEN);
+    memcpy(h->next_validators_hash, n->next_set.hash, CV_HASH_LEN);
     rc = encode_block(n, &b, NULL, NULL);
     if (!rc)
         rc = cv_node_commit(n, &b, NULL, 0);

@@ -14,10 +14,12 @@
 int cv_commit_header(cv_suite suite, cv_header *h, const cv_exec_result *r, const cv_tx *txs, size_t ntx);
 
 /* Stores the encoded block (header h, hash hash) with its receipts, indexes,
- * spent replay keys, state writes and commit certificate (may be NULL) in
- * one synced store transaction. */
+ * spent replay keys, state writes, commit certificate (may be NULL) and,
+ * if it changes the validators (gov), the set they form, in effect from
+ * height h + CV_VALSET_DELAY (genesis: from 0), in one synced store
+ * transaction. */
 int cv_commit_store(cv_store *store, const cv_header *h, const uint8_t hash[CV_HASH_LEN], const uint8_t *block,
                     size_t block_len, const cv_exec_result *r, const cv_tx *txs, const uint8_t *cert,
-                    size_t cert_len);
+                    size_t cert_len, cv_suite suite);
 
 #endif

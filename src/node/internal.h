@@ -22,8 +22,12 @@ struct cv_node {
     cv_genesis genesis;
     cv_keypair key;
     uint8_t self_addr[CV_ADDR_LEN];
-    cv_valset valset;                     /* the validators (from genesis) */
-    uint8_t validators_hash[CV_HASH_LEN]; /* its hash, in every header */
+    /* The validator sets of the next two heights (tip + 1 and tip + 2: a
+     * change committed at H applies from H + 2), changed only by commits,
+     * under mu; sets_seq counts their changes. The committing thread reads
+     * them without the lock; others use cv_node_validators. */
+    cv_valset cur_set, next_set;
+    uint64_t sets_seq;
     cv_store *store;
     cv_state_source src;
     cv_mempool *mempool;
@@ -85,6 +89,13 @@ int cv_node_commit_genesis(cv_node *n);
 /* Admits transactions from a peer (no gossip back, no per-transaction
  * answers: refusals are counted). */
 void cv_node_admit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size_t count, int gossip);
+
+/* Decodes the stored validator set of height (at most tip + 2) into out,
+ * and the height it took effect at into *from (may be NULL). */
+int cv_node_load_valset(cv_node *n, uint64_t height, cv_valset *out, uint64_t *from);
+
+/* 1 if this node alone validates the next height (the solo engine's case). */
+int cv_node_solo_validator(const cv_node *n);
 
 /* The solo engine's thread. */
 void *cv_node_solo_main(void *arg);

@@ -41,11 +41,8 @@ void cv_node_home_path(const cv_node_config *cfg, const char *rel, char *out, si
         snprintf(out, cap, "%s/%s", cfg->home, rel);
 }
 
-/* The hash of the validator set: the suite hash of the canonical list of
- * (public key, power) in genesis order. */
-/* The genesis validator set (consensus/valset.h): its hash goes in every
- * header; BFT runs with it. */
-static int load_validators(cv_node *n)
+/* The genesis validator set: block 0's, and the first heights'. */
+static int load_genesis_validators(cv_node *n)
 {
     const cv_genesis *g = &n->genesis;
     cv_valset_entry *entries = calloc(g->nvalidators, sizeof *entries);
@@ -53,11 +50,28 @@ static int load_validators(cv_node *n)
         return cv_fail(CV_ENOMEM, "out of memory loading validators");
     for (size_t i = 0; i < g->nvalidators; i++)
         entries[i] = (cv_valset_entry){g->validators[i].pub, g->validators[i].power};
-    int rc = cv_valset_init(&n->valset, g->chain.suite, entries, g->nvalidators);
+    int rc = cv_valset_init(&n->cur_set, g->chain.suite, entries, g->nvalidators);
     free(entries);
     if (!rc)
-        memcpy(n->validators_hash, n->valset.hash, CV_HASH_LEN);
+        n->next_set = n->cur_set;
     return rc ? cv_fail(rc, "genesis validators: %s", cv_errmsg()) : CV_OK;
+}
+
+int cv_node_load_valset(cv_node *n, uint64_t height, cv_valset *out, uint64_t *from)
+{
+    uint64_t first;
+    cv_buf raw = {0};
+    int rc = cv_store_valset(n->store, height, from ? from : &first, &raw);
+    if (!rc)
+        rc = cv_valset_decode(out, n->genesis.chain.suite, raw.data, raw.len);
+    cv_buf_free(&raw);
+    return rc ? cv_fail(rc, "the validator set of height %llu: %s", (unsigned long long)height, cv_errmsg())
+              : CV_OK;
+}
+
+int cv_node_solo_validator(const cv_node *n)
+{
+    return n->cur_set.n == 1 && cv_valset_find_key(&n->cur_set, &n->key.pub) == 0;
 }
 
 static int load_key(cv_node *n)
@@ -98,6 +112,10 @@ static int resume_chain(cv_node *n)
         cv_block_free(&last);
     }
     cv_buf_free(&raw);
+    if (!rc)
+        rc = cv_node_load_valset(n, height + 1, &n->cur_set, NULL);
+    if (!rc)
+        rc = cv_node_load_valset(n, height + 2, &n->next_set, NULL);
     return rc;
 }
 
@@ -106,7 +124,7 @@ static int open_parts(cv_node *n)
     char path[2200];
     cv_node_home_path(&n->cfg, n->cfg.genesis_file, path, sizeof path);
     int rc = cv_genesis_load(path, &n->genesis);
-    if (rc || (rc = load_validators(n)) || (rc = load_key(n)))
+    if (rc || (rc = load_genesis_validators(n)) || (rc = load_key(n)))
         return rc;
     cv_node_home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
     if ((rc = cv_store_open(path, &n->store)))
@@ -146,7 +164,7 @@ int cv_node_open(const cv_node_config *cfg, cv_node **out)
 int cv_node_start(cv_node *n)
 {
     char addr[CV_ADDR_STR_MAX];
-    if (n->genesis.nvalidators > 1 || n->cfg.npeers > 0) {
+    if (!cv_node_solo_validator(n) || n->cfg.npeers > 0) {
         int rc = cv_node_bft_start(n, &n->bft);
         if (rc)
             return rc;
@@ -198,6 +216,16 @@ static uint64_t current_height(cv_node *n)
     uint64_t h = n->height;
     pthread_mutex_unlock(&n->mu);
     return h;
+}
+
+int cv_node_validators(cv_node *n, uint64_t height, cv_valset *out, uint64_t *from)
+{
+    uint64_t tip = current_height(n);
+    if (height > tip + CV_VALSET_DELAY)
+        return cv_fail(CV_ENOTFOUND, "the validators of height %llu are not known yet (last block %llu; known "
+                       "up to %llu)", (unsigned long long)height, (unsigned long long)tip,
+                       (unsigned long long)tip + CV_VALSET_DELAY);
+    return cv_node_load_valset(n, height, out, from);
 }
 
 static void record_error(int rc, int *result, char *error)

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "consensus/valset.h"
 #include "exec/exec.h"
 #include "ledger/genesis.h"
 #include "store/store.h"
@@ -78,10 +79,14 @@ int cv_node_wait_tx(cv_node *n, const uint8_t hash[CV_HASH_LEN], int timeout_ms,
  * height either way. */
 int cv_node_wait_height(cv_node *n, uint64_t after, int timeout_ms, uint64_t *height);
 
+/* The validator set of a height up to the last block's + CV_VALSET_DELAY
+ * (CV_ENOTFOUND beyond), and the first height it applied at. */
+int cv_node_validators(cv_node *n, uint64_t height, cv_valset *out, uint64_t *from);
+
 /* Audits the chain in cfg's store (the node may be running): re-executes
  * every block from genesis into a scratch store, verifying every signature,
- * and checks each block's link to its parent, its tx root, receipt root and
- * state root. Progress goes to the log. *height gets the last block checked;
+ * and checks each block's link to its parent, its tx root, receipt root,
+ * state root and the validator sets it names. Progress goes to the log. *height gets the last block checked;
  * an error names the first block that does not match. */
 int cv_node_replay(const cv_node_config *cfg, uint64_t *height);
 

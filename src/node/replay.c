@@ -60,6 +60,33 @@ static int compare_headers(const cv_header *stored, const cv_header *rebuilt)
     return CV_OK;
 }
 
+/* The hash of the replayed validator set of height h. */
+static int replayed_set_hash(replay *rp, uint64_t height, uint8_t hash[CV_HASH_LEN])
+{
+    cv_buf raw = {0};
+    uint64_t from;
+    int rc = cv_store_valset(rp->scratch, height, &from, &raw);
+    if (!rc)
+        rc = cv_hash(rp->genesis.chain.suite, raw.data, raw.len, hash);
+    cv_buf_free(&raw);
+    return rc;
+}
+
+/* The stored header's validator sets (its own height's and the next's) are
+ * the ones the replayed blocks before it left in gov. */
+static int compare_sets(replay *rp, const cv_header *stored)
+{
+    uint8_t hash[CV_HASH_LEN];
+    int rc = replayed_set_hash(rp, stored->height, hash);
+    if (!rc && memcmp(hash, stored->validators_hash, CV_HASH_LEN) != 0)
+        return mismatch(stored->height, "validator-set hash");
+    if (!rc)
+        rc = replayed_set_hash(rp, stored->height + 1, hash);
+    if (!rc && memcmp(hash, stored->next_validators_hash, CV_HASH_LEN) != 0)
+        return mismatch(stored->height, "next validator-set hash");
+    return rc;
+}
+
 /* Rebuilds the stored header from the replayed execution, compares the two,
  * and stores the block in the scratch store (so the next block executes on
  * the replayed state). */
@@ -74,7 +101,9 @@ static int rebuild_and_store(replay *rp, const cv_header *stored, const uint8_t 
     if (!rc)
         rc = cv_header_hash(rp->genesis.chain.suite, &h, rp->prev_hash);
     if (!rc)
-        rc = cv_commit_store(rp->scratch, &h, rp->prev_hash, raw, len, r, txs, NULL, 0);
+        rc = cv_commit_store(rp->scratch, &h, rp->prev_hash, raw, len, r, txs, NULL, 0, rp->genesis.chain.suite);
+    if (!rc) /* a block's own change applies two heights later: its sets are final now */
+        rc = compare_sets(rp, stored);
     rp->prev = h;
     return rc;
 }

@@ -32,6 +32,11 @@ void *cv_node_solo_main(void *arg)
             cv_mempool_wait(n->mempool, pending ? max_txs : 1, d.wake_ms);
             continue;
         }
+        if (!cv_node_solo_validator(n)) {
+            cv_error("the validator set changed: this node no longer validates alone; restart it with its "
+                     "peers configured to run BFT consensus");
+            break;
+        }
         cv_node_block b;
         int rc = cv_node_build(n, max_txs, &b);
         if (!rc) {

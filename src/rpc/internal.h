@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "consensus/valset.h"
 #include "ledger/block.h"
 #include "ledger/receipt.h"
 #include "ledger/tx.h"
@@ -102,6 +103,8 @@ json_t *cv_rpc_text(const char *s);
 json_t *cv_rpc_u64(uint64_t v);
 json_t *cv_rpc_render_header(cv_suite suite, const cv_header *h);
 json_t *cv_rpc_render_tx(const cv_tx *tx);
+/* {hash, total_power, validators: [{address, public_key, power}]} in address order. */
+json_t *cv_rpc_render_valset(const cv_valset *vs);
 json_t *cv_rpc_render_receipt(const cv_receipt *r);
 /* {"code", "message"} of an admission refusal. */
 json_t *cv_rpc_render_error(int cv_code, const char *message);

@@ -590,6 +590,27 @@ static int m_status(cv_rpc_call *c, json_t **result)
     return give(c, reply, result);
 }
 
+static int m_validators(cv_rpc_call *c, json_t **result)
+{
+    uint64_t tip, height, from;
+    int rc = chain_height(c, &tip);
+    if (!rc)
+        rc = cv_rpc_param_uint(c, "height", 0, tip + 1, UINT64_MAX, &height);
+    if (rc)
+        return rc;
+    cv_valset *vs = malloc(sizeof *vs);
+    if (!vs)
+        return cv_rpc_fail_cv(c->err, cv_fail(CV_ENOMEM, "out of memory reading validators"));
+    rc = cv_node_validators(c->node, height, vs, &from);
+    json_t *reply = rc ? NULL : cv_rpc_render_valset(vs);
+    free(vs);
+    if (rc)
+        return cv_rpc_fail_cv(c->err, rc);
+    json_object_set_new(reply, "height", cv_rpc_u64(height));
+    json_object_set_new(reply, "from_height", cv_rpc_u64(from));
+    return give(c, reply, result);
+}
+
 static int m_describe(cv_rpc_call *c, json_t **result)
 {
     return give(c, cv_exec_describe(), result);
@@ -607,6 +628,7 @@ static const cv_rpc_method methods[] = {
     {"block_wait", m_block_wait, {"after", "timeout_ms", NULL}},
     {"call", m_call, {"contract", "method", "args", NULL}},
     {"status", m_status, {NULL}},
+    {"validators", m_validators, {"height", NULL}},
     {"describe", m_describe, {NULL}},
 };
 

@@ -82,7 +82,7 @@ static json_t *address_json(cv_suite suite, const uint8_t addr[CV_ADDR_LEN])
 
 json_t *cv_rpc_render_header(cv_suite suite, const cv_header *h)
 {
-    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+    return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
                      "chain_id", cv_rpc_text(h->chain_id),
                      "height", cv_rpc_u64(h->height),
                      "time_ms", cv_rpc_u64(h->time_ms),
@@ -92,7 +92,19 @@ json_t *cv_rpc_render_header(cv_suite suite, const cv_header *h)
                      "receipt_root", cv_rpc_hex(h->receipt_root, CV_HASH_LEN),
                      "state_root", cv_rpc_hex(h->state_root, CV_HASH_LEN),
                      "validators_hash", cv_rpc_hex(h->validators_hash, CV_HASH_LEN),
-                     "proposer", address_json(suite, h->proposer));
+                     "proposer", address_json(suite, h->proposer),
+                     "next_validators_hash", cv_rpc_hex(h->next_validators_hash, CV_HASH_LEN));
+}
+
+json_t *cv_rpc_render_valset(const cv_valset *vs)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; i < vs->n; i++)
+        json_array_append_new(list, json_pack("{s:o, s:o, s:o}", "address", address_json(vs->suite, vs->v[i].addr),
+                                               "public_key", cv_rpc_hex(vs->v[i].pub.bytes, vs->v[i].pub.len),
+                                               "power", cv_rpc_u64(vs->v[i].power)));
+    return json_pack("{s:o, s:o, s:o}", "hash", cv_rpc_hex(vs->hash, CV_HASH_LEN), "total_power",
+                     cv_rpc_u64(vs->total), "validators", list);
 }
 
 /* The decoded arguments, or null when they do not decode by the method's

@@ -13,6 +13,8 @@
  *             is below the next height are pruned at each commit
  *   receipts  height (8) || index (4) -> encoded receipt
  *   state     key -> value
+ *   valsets   first height (8) -> encoded validator set (consensus/valset.h)
+ *             in effect from that height until the next entry's
  *
  * Integers are big-endian, so keys sort by height and index and blocks,
  * certificates and receipts are appended (MDB_APPEND) rather than searched
@@ -56,7 +58,7 @@
 
 #include "base/err.h"
 
-#define FORMAT_VERSION 2
+#define FORMAT_VERSION 3
 #define MAP_INITIAL ((size_t)64 << 20) /* grows by doubling */
 #define MAX_READERS 512                 /* read transactions open at once */
 #define HEIGHT_LEN 8
@@ -64,10 +66,10 @@
 #define TIP_LEN (HEIGHT_LEN + 2 * CV_HASH_LEN)
 #define HEX_SHOWN 32 /* bytes of a key shown in messages */
 
-enum { DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_REPLAY, DB_RECEIPTS, DB_STATE, DB_COUNT };
+enum { DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_REPLAY, DB_RECEIPTS, DB_STATE, DB_VALSETS, DB_COUNT };
 
-static const char *const db_names[DB_COUNT] = {"meta", "blocks", "certs",    "hashes",
-                                               "txs",  "replay", "receipts", "state"};
+static const char *const db_names[DB_COUNT] = {"meta",   "blocks",   "certs", "hashes", "txs",
+                                               "replay", "receipts", "state", "valsets"};
 
 static const char tip_key[] = "tip";
 static const char format_key[] = "format";
@@ -296,6 +298,9 @@ static int check_batch(const cv_store_batch *b)
         return cv_fail(CV_EINVAL, "block %" PRIu64 " has %zu transactions but lacks their %s", b->height,
                        b->tx_count,
                        !b->tx_hashes ? "hashes" : !b->tx_replay_keys ? "replay keys" : "receipts");
+    if (b->valset && b->height && b->valset_from <= b->height)
+        return cv_fail(CV_EINVAL, "block %" PRIu64 " sets validators from height %" PRIu64 ", not a later one",
+                       b->height, b->valset_from);
     if (b->nwrites && !b->writes)
         return cv_fail(CV_EINVAL, "block %" PRIu64 " has %zu state writes but lacks them", b->height,
                        b->nwrites);
@@ -370,6 +375,10 @@ static int put_block(writer *w)
         return write_failed(w, rc, "its hash %s", hex_shown(b->hash, CV_HASH_LEN, hex));
     if ((rc = put(w, DB_META, tip_key, sizeof tip_key - 1, tip, TIP_LEN, 0)))
         return write_failed(w, rc, "the tip");
+    uint8_t from[HEIGHT_LEN];
+    put_be64(from, b->valset_from);
+    if (b->valset && (rc = put(w, DB_VALSETS, from, HEIGHT_LEN, b->valset, b->valset_len, MDB_APPEND)))
+        return write_failed(w, rc, "the validator set from height %" PRIu64, b->valset_from);
     return CV_OK;
 }
 
@@ -596,6 +605,48 @@ int cv_store_block(cv_store *s, uint64_t height, cv_buf *out)
 int cv_store_cert(cv_store *s, uint64_t height, cv_buf *out)
 {
     return read_by_height(s, DB_CERTS, height, out, "certificate for");
+}
+
+/* The entry of the valsets database with the greatest key <= height. */
+static int read_valset(cv_store *s, MDB_txn *txn, uint64_t height, uint64_t *from, cv_buf *out)
+{
+    MDB_cursor *cur;
+    int mrc = mdb_cursor_open(txn, s->db[DB_VALSETS], &cur);
+    if (mrc)
+        return fail_mdb(s, mrc, "cannot open the validator sets");
+    uint8_t key[HEIGHT_LEN];
+    put_be64(key, height);
+    MDB_val k = val(key, sizeof key), v;
+    mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (mrc == MDB_NOTFOUND)
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    else if (mrc == 0 && memcmp(k.mv_data, key, HEIGHT_LEN) != 0)
+        mrc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    int rc = CV_OK;
+    if (mrc == MDB_NOTFOUND)
+        rc = cv_fail(CV_ENOTFOUND, "no validator set is stored for height %" PRIu64, height);
+    else if (mrc)
+        rc = fail_mdb(s, mrc, "cannot read the validator sets");
+    else if (k.mv_size != HEIGHT_LEN)
+        rc = cv_fail(CV_EIO, "store %s is corrupt: a validator-set key has %zu bytes", s->dir, k.mv_size);
+    else {
+        *from = get_be64(k.mv_data);
+        cv_buf_reset(out);
+        rc = cv_buf_append(out, v.mv_data, v.mv_size);
+    }
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+int cv_store_valset(cv_store *s, uint64_t height, uint64_t *from, cv_buf *out)
+{
+    MDB_txn *txn;
+    int rc = read_begin(s, &txn);
+    if (rc)
+        return rc;
+    rc = read_valset(s, txn, height, from, out);
+    read_end(s, txn);
+    return rc;
 }
 
 int cv_store_block_height(cv_store *s, const uint8_t hash[CV_HASH_LEN], uint64_t *height)

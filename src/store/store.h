@@ -2,8 +2,8 @@
  *
  * Holds blocks by height, indexes from block hash and transaction hash to
  * their place, the spent replay keys of unexpired transactions, receipts,
- * the contract state (one key-value space; keys are namespaced by exec/) and
- * metadata. Each block is
+ * the contract state (one key-value space; keys are namespaced by exec/),
+ * the validator sets by the height they take effect at, and metadata. Each block is
  * committed in one LMDB write transaction, synced to disk before
  * cv_store_commit returns, so a node killed at any instant restarts with
  * every committed block, its receipts and its state intact and consistent.
@@ -57,6 +57,9 @@ typedef struct {
     const cv_kv *writes;              /* state writes, in any order, keys unique */
     size_t nwrites;
     const uint8_t *state_root;        /* state root after this block */
+    const uint8_t *valset;            /* a validator set that takes effect at valset_from, or NULL */
+    size_t valset_len;
+    uint64_t valset_from;             /* above height (genesis: any, usually 0); above the last one */
 } cv_store_batch;
 
 /* Opens (creating if needed) the store in directory dir. */
@@ -77,6 +80,11 @@ int cv_store_state_root(cv_store *s, uint8_t out[CV_HASH_LEN]);
 int cv_store_block(cv_store *s, uint64_t height, cv_buf *out);
 int cv_store_cert(cv_store *s, uint64_t height, cv_buf *out);
 int cv_store_block_height(cv_store *s, const uint8_t hash[CV_HASH_LEN], uint64_t *height);
+
+/* The encoded validator set in effect at height (the one stored with the
+ * greatest first height <= height) and that first height; CV_ENOTFOUND if
+ * none is. */
+int cv_store_valset(cv_store *s, uint64_t height, uint64_t *from, cv_buf *out);
 
 /* Where a transaction was committed; CV_ENOTFOUND if it was not. */
 int cv_store_tx_location(cv_store *s, const uint8_t tx_hash[CV_HASH_LEN], uint64_t *height,

@@ -261,26 +261,61 @@ json_t *e2e_hex(const uint8_t *p, size_t n)
     return s;
 }
 
-int e2e_stamp_tx(e2e_chain *c, const uint8_t hash[CV_HASH_LEN], const char *label, uint64_t expiry,
-                 cv_buf *raw, uint8_t tx_hash[CV_HASH_LEN])
+int e2e_sign_tx(e2e_chain *c, const char *contract, const char *method, json_t *args, uint64_t expiry,
+                cv_buf *raw, uint8_t tx_hash[CV_HASH_LEN])
 {
-    cv_buf args = {0};
+    cv_buf enc = {0};
     cv_tx tx = {0};
-    json_t *a = json_pack("{s:o, s:s}", "hash", e2e_hex(hash, CV_HASH_LEN), "label", label);
-    int rc = cv_exec_args_from_json("notary", "stamp", a, &args);
-    json_decref(a);
+    int rc = cv_exec_args_from_json(contract, method, args, &enc);
+    json_decref(args);
     strcpy(tx.chain_id, c->chain_id);
-    strcpy(tx.contract, "notary");
-    strcpy(tx.method, "stamp");
+    snprintf(tx.contract, sizeof tx.contract, "%s", contract);
+    snprintf(tx.method, sizeof tx.method, "%s", method);
     cv_random(&tx.nonce, sizeof tx.nonce);
     tx.expiry = expiry;
-    tx.args = args.data;
-    tx.args_len = args.len;
+    tx.args = enc.data;
+    tx.args_len = enc.len;
     if (!rc)
         rc = cv_tx_sign(&tx, &c->admin, raw);
     if (!rc)
         memcpy(tx_hash, tx.hash, CV_HASH_LEN);
-    cv_buf_free(&args);
+    cv_buf_free(&enc);
+    return rc;
+}
+
+int e2e_stamp_tx(e2e_chain *c, const uint8_t hash[CV_HASH_LEN], const char *label, uint64_t expiry,
+                 cv_buf *raw, uint8_t tx_hash[CV_HASH_LEN])
+{
+    json_t *args = json_pack("{s:o, s:s}", "hash", e2e_hex(hash, CV_HASH_LEN), "label", label);
+    return e2e_sign_tx(c, "notary", "stamp", args, expiry, raw, tx_hash);
+}
+
+int e2e_send_wait(e2e_chain *c, const char *contract, const char *method, json_t *args, uint64_t *height)
+{
+    uint64_t tip;
+    uint8_t hash[CV_HASH_LEN];
+    cv_buf raw = {0};
+    json_t *res = NULL;
+    int rc = e2e_height(c, &tip);
+    if (rc)
+        json_decref(args);
+    else
+        rc = e2e_sign_tx(c, contract, method, args, tip + 100, &raw, hash);
+    if (!rc)
+        rc = e2e_call(c, "tx_send", json_pack("{s:o}", "tx", e2e_hex(raw.data, raw.len)), &res);
+    json_decref(res);
+    res = NULL;
+    if (!rc)
+        rc = e2e_call(c, "tx_wait", json_pack("{s:o, s:i}", "hash", e2e_hex(hash, CV_HASH_LEN), "timeout_ms", 30000),
+                      &res);
+    json_t *receipt = json_object_get(res, "receipt");
+    if (!rc && !json_is_true(json_object_get(receipt, "ok")))
+        rc = cv_fail(CV_ESTATE, "%s.%s failed: %s", contract, method,
+                     json_string_value(json_object_get(receipt, "error")));
+    if (!rc)
+        *height = (uint64_t)json_integer_value(json_object_get(res, "height"));
+    json_decref(res);
+    cv_buf_free(&raw);
     return rc;
 }
 
@@ -313,7 +348,8 @@ static int header_from_json(json_t *j, cv_header *h)
     int rc;
     if ((rc = get_hex32(j, "prev_hash", h->prev_hash)) || (rc = get_hex32(j, "tx_root", h->tx_root)) ||
         (rc = get_hex32(j, "receipt_root", h->receipt_root)) || (rc = get_hex32(j, "state_root", h->state_root)) ||
-        (rc = get_hex32(j, "validators_hash", h->validators_hash)))
+        (rc = get_hex32(j, "validators_hash", h->validators_hash)) ||
+        (rc = get_hex32(j, "next_validators_hash", h->next_validators_hash)))
         return rc;
     return cv_address_parse(proposer, &suite, h->proposer);
 }

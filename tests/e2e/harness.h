@@ -56,6 +56,14 @@ int e2e_call(e2e_chain *c, const char *method, json_t *params, json_t **result);
 /* The current height, from status. */
 int e2e_height(e2e_chain *c, uint64_t *height);
 
+/* A transaction contract.method(args) signed with c's admin key, appended
+ * to raw; its hash in tx_hash. Takes the reference to args. */
+int e2e_sign_tx(e2e_chain *c, const char *contract, const char *method, json_t *args, uint64_t expiry,
+                cv_buf *raw, uint8_t tx_hash[CV_HASH_LEN]);
+/* Signs, sends and waits for contract.method(args) on node c; CV_OK if its
+ * receipt says ok, with its block height. Takes the reference to args. */
+int e2e_send_wait(e2e_chain *c, const char *contract, const char *method, json_t *args, uint64_t *height);
+
 /* A signed notary.stamp of hash with label, appended to raw; its hash in
  * tx_hash. */
 int e2e_stamp_tx(e2e_chain *c, const uint8_t hash[CV_HASH_LEN], const char *label, uint64_t expiry,

@@ -210,6 +210,105 @@ static void test_outsider(e2e_chain *c, const char *dir, const char *what)
             strcmp(what, "key") == 0 ? "a key that is not a validator's" : "another genesis");
 }
 
+/* The validators node c reports for height: their set's hash, the height
+ * the set took effect at, the power of the validator with key_hex in it
+ * and the total. */
+static int validators_at(e2e_chain *c, uint64_t height, const char *key_hex, char hash[2 * CV_HASH_LEN + 1],
+                         uint64_t *from, uint64_t *power, uint64_t *total)
+{
+    json_t *res = NULL;
+    int rc = e2e_call(c, "validators", json_pack("{s:I}", "height", (json_int_t)height), &res);
+    if (rc)
+        return rc;
+    snprintf(hash, 2 * CV_HASH_LEN + 1, "%s", json_string_value(json_object_get(res, "hash")));
+    *from = (uint64_t)json_integer_value(json_object_get(res, "from_height"));
+    *total = (uint64_t)json_integer_value(json_object_get(res, "total_power"));
+    *power = 0;
+    json_t *v;
+    size_t i;
+    json_array_foreach (json_object_get(res, "validators"), i, v)
+        if (strcmp(json_string_value(json_object_get(v, "public_key")), key_hex) == 0)
+            *power = (uint64_t)json_integer_value(json_object_get(v, "power"));
+    json_decref(res);
+    return CV_OK;
+}
+
+/* A header field (hex) of the block at height, from node c. */
+static int header_field(e2e_chain *c, uint64_t height, const char *field, char out[2 * CV_HASH_LEN + 1])
+{
+    json_t *res = NULL;
+    int rc = e2e_call(c, "block_get", json_pack("{s:I}", "height", (json_int_t)height), &res);
+    const char *v = json_string_value(json_object_get(json_object_get(res, "header"), field));
+    if (!rc && !v)
+        rc = cv_fail(CV_EINVAL, "block %llu has no %s", (unsigned long long)height, field);
+    if (!rc)
+        snprintf(out, 2 * CV_HASH_LEN + 1, "%s", v);
+    json_decref(res);
+    return rc;
+}
+
+/* gov raises node 0's voting power above twice the others': from two
+ * heights after the deciding vote it can commit alone, so the chain
+ * outlives the other three. */
+static void test_validator_change(e2e_chain *c)
+{
+    json_t *res = NULL;
+    char key_hex[2 * CV_PUB_MAX + 1] = "", old_hash[2 * CV_HASH_LEN + 1], new_hash[2 * CV_HASH_LEN + 1],
+         got[2 * CV_HASH_LEN + 1];
+    uint64_t tip, from, power, old_power, total, raised, decided = 0, h;
+    char raised_text[24];
+    CHECK_OK(e2e_call(&c[0], "call", json_pack("{s:s, s:s}", "contract", "gov", "method", "validators"), &res));
+    json_t *v;
+    size_t i;
+    json_array_foreach (json_object_get(res, "result"), i, v)
+        if (strcmp(json_string_value(json_object_get(v, "org")), "org1") == 0)
+            snprintf(key_hex, sizeof key_hex, "%s", json_string_value(json_object_get(v, "public_key")));
+    json_decref(res);
+    CHECK(key_hex[0] != 0);
+    CHECK_OK(e2e_height(&c[0], &tip));
+    CHECK_OK(validators_at(&c[0], tip + 1, key_hex, old_hash, &from, &old_power, &total));
+    CHECK(old_power > 0 && old_power * 3 <= total * 2);
+    raised = 2 * (total - old_power) + 1;
+    snprintf(raised_text, sizeof raised_text, "%llu", (unsigned long long)raised);
+
+    CHECK_OK(e2e_send_wait(&c[0], "gov", "propose",
+                           json_pack("{s:s, s:s, s:s}", "kind", "set_validator", "key", key_hex, "value", raised_text),
+                           &h));
+    CHECK_OK(e2e_send_wait(&c[1], "gov", "vote", json_pack("{s:i, s:i}", "id", 1, "approve", 1), &h));
+    CHECK_OK(e2e_send_wait(&c[2], "gov", "vote", json_pack("{s:i, s:i}", "id", 1, "approve", 1), &decided));
+    fprintf(stderr, "  set_validator passed in block %llu\n", (unsigned long long)decided);
+
+    /* The rule: the set of decided + 1 is the old one, that of decided + 2 the new one. */
+    CHECK(wait_height(&c[3], decided) >= decided);
+    CHECK_OK(validators_at(&c[3], decided + 1, key_hex, got, &from, &power, &total));
+    CHECK(strcmp(got, old_hash) == 0 && power == old_power);
+    CHECK_OK(validators_at(&c[3], decided + 2, key_hex, new_hash, &from, &power, &total));
+    CHECK(power == raised && from == decided + 2 && strcmp(new_hash, old_hash) != 0);
+    CHECK(e2e_call(&c[3], "validators", json_pack("{s:I}", "height", (json_int_t)decided + 50), &res) != CV_OK);
+    CHECK(wait_height(&c[3], decided + 2) >= decided + 2);
+    CHECK_OK(header_field(&c[3], decided + 1, "validators_hash", got));
+    CHECK(strcmp(got, old_hash) == 0);
+    CHECK_OK(header_field(&c[3], decided + 1, "next_validators_hash", got));
+    CHECK(strcmp(got, new_hash) == 0);
+    CHECK_OK(header_field(&c[3], decided + 2, "validators_hash", got));
+    CHECK(strcmp(got, new_hash) == 0);
+
+    /* Node 0 alone now holds more than two thirds of the power. */
+    for (int k = 1; k < NODES; k++)
+        e2e_stop(&c[k], SIGKILL);
+    CHECK_OK(e2e_height(&c[0], &tip));
+    CHECK(wait_height(&c[0], tip + 3) >= tip + 3);
+    fprintf(stderr, "  with three of four validators down, node 0 (power %llu of %llu) committed up to %llu\n",
+            (unsigned long long)raised, (unsigned long long)total, (unsigned long long)tip + 3);
+    CHECK_OK(e2e_height(&c[0], &tip));
+    for (int k = 1; k < NODES; k++)
+        CHECK_OK(e2e_start(&c[k]));
+    for (int k = 1; k < NODES; k++)
+        CHECK(wait_height(&c[k], tip) >= tip);
+    int alive[NODES] = {1, 1, 1, 1};
+    CHECK(same_chain(c, alive));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -226,6 +325,7 @@ int main(int argc, char **argv)
         test_faults(c);
         test_outsider(c, dir, "genesis");
         test_outsider(c, dir, "key");
+        test_validator_change(c);
     }
     for (int i = 0; i < NODES; i++) {
         if (c[i].pid > 0)

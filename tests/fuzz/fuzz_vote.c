@@ -1,6 +1,6 @@
 /* fuzz_vote.c: libFuzzer target for the consensus decoders: votes,
- * proposals, commit certificates (for both suites) and the persisted
- * consensus record.
+ * proposals, commit certificates, validator sets (for both suites) and the
+ * persisted consensus record.
  *
  * For every input and decoder: decoding either succeeds, and then encoding
  * the result gives back exactly the input (one encoding per value), or fails
@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "base/err.h"
 #include "consensus/tendermint.h"
+#include "consensus/valset.h"
 #include "consensus/vote.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -33,8 +34,22 @@ static void expect_decode_error(const char *what, int rc)
     }
 }
 
+static void check_valset(cv_suite suite, const uint8_t *data, size_t size, cv_buf *b)
+{
+    cv_valset *vs = malloc(sizeof *vs);
+    int rc = vs ? cv_valset_decode(vs, suite, data, size) : CV_ENOMEM;
+    if (rc == CV_OK) {
+        cv_buf_reset(b);
+        expect_same("validator set", cv_valset_encode(vs, b), b, data, size);
+    } else if (vs) {
+        expect_decode_error("validator set", rc);
+    }
+    free(vs);
+}
+
 static void check_suite(cv_suite suite, const uint8_t *data, size_t size, cv_buf *b)
 {
+    check_valset(suite, data, size, b);
     cv_vote v;
     cv_vote_proposal p;
     cv_cert *c = malloc(sizeof *c);

@@ -562,10 +562,155 @@ static void test_overlay(void)
     cv_state_free(&st);
 }
 
+/* ---- a block on top of committed state (cv_state_overlay) -------------------------- */
+
+typedef struct {
+    cv_buf out;
+} scan_log;
+
+static int log_kv(void *ctx, const uint8_t *key, size_t key_len, const uint8_t *value, size_t value_len)
+{
+    scan_log *l = ctx;
+    uint8_t lens[2] = {(uint8_t)key_len, (uint8_t)value_len};
+    CHECK_OK(cv_buf_append(&l->out, lens, 2));
+    CHECK_OK(cv_buf_append(&l->out, key, key_len));
+    CHECK_OK(cv_buf_append(&l->out, value, value_len));
+    return l->out.len > 400 && value_len == 1 && value[0] == '!'; /* a callback that stops the scan */
+}
+
+/* Everything a scan of src under prefix with limit visits, and what it returned. */
+static void scan_into(const cv_state_source *src, const char *prefix, size_t limit, cv_buf *out, int *rc)
+{
+    scan_log l = {{0}};
+    *rc = src->scan(src->ctx, (const uint8_t *)prefix, strlen(prefix), limit, log_kv, &l);
+    *out = l.out;
+}
+
+static const char *const scan_prefixes[] = {"", "a", "b", "k1", "k2", "k3", "k35", "z"};
+static const size_t scan_limits[] = {0, 1, 2, 5, 17, SIZE_MAX};
+
+/* Base keys k000..k399 = "v"; the block deletes every 7th, overwrites every
+ * 5th with "!", adds "b..." keys and a run past the end: overlay(base,
+ * block) must read exactly like base with the block committed. */
+static void test_overlay_synthetic(void)
+{
+    cv_state_mem *a, *b;
+    CHECK_OK(cv_state_mem_new(&a));
+    CHECK_OK(cv_state_mem_new(&b));
+    char keys[700][8];
+    cv_kv base[400], block[700];
+    size_t nblock = 0;
+    for (int i = 0; i < 400; i++) {
+        snprintf(keys[i], sizeof keys[i], "k%03d", i);
+        base[i] = (cv_kv){(const uint8_t *)keys[i], 4, (const uint8_t *)"v", 1};
+    }
+    for (int i = 0; i < 100; i++) /* sorts before the k's */
+        snprintf(keys[400 + i], sizeof keys[400 + i], "b%02d", i);
+    for (int i = 0; i < 100; i++)
+        block[nblock++] = (cv_kv){(const uint8_t *)keys[400 + i], 3, (const uint8_t *)"n", 1};
+    for (int i = 0; i < 400; i++)
+        if (i % 7 == 0)
+            block[nblock++] = (cv_kv){(const uint8_t *)keys[i], 4, NULL, 0};
+        else if (i % 5 == 0)
+            block[nblock++] = (cv_kv){(const uint8_t *)keys[i], 4, (const uint8_t *)"!", 1};
+    for (int i = 0; i < 100; i++) { /* k400..k499: after every base key */
+        snprintf(keys[500 + i], sizeof keys[500 + i], "k%03d", 400 + i);
+        block[nblock++] = (cv_kv){(const uint8_t *)keys[500 + i], 4, (const uint8_t *)"n", 1};
+    }
+    block[nblock++] = (cv_kv){(const uint8_t *)"zz-gone", 7, NULL, 0}; /* deletes a key never set */
+    cv_exec_result r0 = {.writes = base, .nwrites = 400}, r1 = {.writes = block, .nwrites = nblock};
+    CHECK_OK(cv_state_mem_commit(a, &r0, NULL));
+    CHECK_OK(cv_state_mem_commit(b, &r0, NULL));
+    CHECK_OK(cv_state_mem_commit(b, &r1, NULL));
+    cv_state_source src_a = cv_state_mem_source(a), src_b = cv_state_mem_source(b), over;
+    cv_state_overlay o;
+    CHECK_OK(cv_state_overlay_init(&o, &src_a, &r1, NULL));
+    over = cv_state_overlay_source(&o);
+    for (size_t p = 0; p < sizeof scan_prefixes / sizeof *scan_prefixes; p++)
+        for (size_t l = 0; l < sizeof scan_limits / sizeof *scan_limits; l++) {
+            cv_buf want, got;
+            int want_rc, got_rc;
+            scan_into(&src_b, scan_prefixes[p], scan_limits[l], &want, &want_rc);
+            scan_into(&over, scan_prefixes[p], scan_limits[l], &got, &got_rc);
+            CHECK(want_rc == got_rc && want.len == got.len && (!want.len || memcmp(want.data, got.data, want.len) == 0));
+            cv_buf_free(&want);
+            cv_buf_free(&got);
+        }
+    cv_buf v1 = {0}, v2 = {0};
+    for (int i = 0; i < 600; i++) {
+        size_t len = strlen(keys[i]);
+        int rc1 = src_b.get(src_b.ctx, (const uint8_t *)keys[i], len, &v1);
+        int rc2 = over.get(over.ctx, (const uint8_t *)keys[i], len, &v2);
+        CHECK(rc1 == rc2 && (rc1 != CV_OK || (v1.len == v2.len && memcmp(v1.data, v2.data, v1.len) == 0)));
+    }
+    cv_buf_free(&v1);
+    cv_buf_free(&v2);
+    cv_state_overlay_free(&o);
+    cv_state_mem_free(a);
+    cv_state_mem_free(b);
+}
+
+/* A real block (stamps and a gov vote that adds a validator) read through
+ * the overlay before it is committed: the next block executes the same on
+ * it as on the committed state (replays refused), and the validators it
+ * leaves are visible. */
+static void test_overlay_block(cv_suite suite)
+{
+    fx_chain f;
+    char args[400], pub[2 * CV_PUB_MAX + 1];
+    fx_init(&f, suite, 4);
+    fx_pub_hex(&f.admin[1], pub);
+    cv_tx b2[5];
+    snprintf(args, sizeof args, "{\"kind\":\"set_validator\",\"key\":\"%s\",\"value\":\"5\"}", pub);
+    b2[0] = fx_tx(&f, &f.admin[0], "gov", "propose", args);
+    b2[1] = fx_tx(&f, &f.admin[1], "gov", "vote", "{\"id\":1,\"approve\":1}");
+    b2[2] = fx_tx(&f, &f.admin[2], "gov", "vote", "{\"id\":1,\"approve\":1}");
+    b2[3] = stamp_tx_with(&f, &f.notary, f.g.chain.chain_id, f.height + 5, 1);
+    b2[4] = stamp_tx(&f, &f.notary, 2);
+    cv_exec_result r2, r3_over, r3_committed;
+    fx_exec(&f, b2, 5, NULL, &r2);
+    CHECK(r2.failed == 0 && cv_exec_changes_validators(&r2));
+    cv_state_overlay o;
+    CHECK_OK(cv_state_overlay_init(&o, &f.src, &r2, b2));
+    cv_state_source over = cv_state_overlay_source(&o);
+    cv_genesis_validator vals[4];
+    size_t n = 0;
+    CHECK_OK(cv_exec_validators(&f.src, vals, 4, &n));
+    CHECK(n == 1);
+    CHECK_OK(cv_exec_validators(&over, vals, 4, &n));
+    CHECK(n == 2);
+    CHECK_ERR(cv_exec_validators(&over, vals, 1, &n), CV_EFULL);
+    for (size_t i = 0; i < 5; i++) {
+        uint8_t key[CV_REPLAY_KEY_LEN];
+        cv_tx_replay_key(&b2[i], key);
+        CHECK_OK(over.replay_seen(over.ctx, key));
+    }
+    /* Block 3 replays a block-2 transaction and stamps a new hash. */
+    cv_tx b3[2] = {b2[3], stamp_tx_with(&f, &f.notary, f.g.chain.chain_id, f.height + 5, 3)};
+    cv_block_ctx ctx = fx_ctx(&f);
+    ctx.height++;
+    ctx.time_ms += 1000; /* as fx_ctx gives it once block 2 is committed */
+    memcpy(ctx.prev_state_root, r2.state_root, CV_HASH_LEN);
+    CHECK_OK(cv_exec_block(&ctx, &over, b3, 2, NULL, &r3_over));
+    cv_state_overlay_free(&o);
+    fx_commit(&f, b2, &r2);
+    CHECK(!cv_exec_changes_validators(&r3_over));
+    fx_exec(&f, b3, 2, NULL, &r3_committed);
+    CHECK(r3_committed.failed == 1);
+    FX_EXPECT(&r3_committed, 0, CV_EEXIST, "already committed");
+    CHECK(same_writes(&r3_over, &r3_committed) && same_receipts(&r3_over, &r3_committed));
+    CHECK(memcmp(r3_over.state_root, r3_committed.state_root, CV_HASH_LEN) == 0);
+    cv_exec_result_free(&r2);
+    cv_exec_result_free(&r3_over);
+    cv_exec_result_free(&r3_committed);
+    fx_free(&f);
+}
+
 int main(void)
 {
     CHECK_OK(cv_crypto_init());
     test_overlay();
+    test_overlay_synthetic();
     test_args_json();
     test_describe();
     for (int i = 0; i < 2; i++) {
@@ -577,6 +722,7 @@ int main(void)
         test_determinism(suites[i]);
         test_check_tx(suites[i]);
         test_queries(suites[i]);
+        test_overlay_block(suites[i]);
     }
     cv_crypto_cleanup();
     return check_done();

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "apps/gov.h"
 #include "exec_fixture.h"
 
 static int propose(fx_chain *f, const cv_keypair *admin, const char *kind, const char *key,
@@ -385,6 +386,24 @@ static void test_validators(cv_suite suite)
             CHECK(strcmp(json_string_value(json_object_get(e, "org")), "org1") == 0);
     }
     json_decref(v);
+    /* At most CV_GOV_VALIDATORS_MAX: the validator set's size limit. */
+    for (int i = 2; i < CV_GOV_VALIDATORS_MAX; i++) {
+        cv_keypair k = fx_key(suite, (uint8_t)(110 + i));
+        fx_pub_hex(&k, pub);
+        CHECK(propose(&f, &f.admin[0], "set_validator", pub, "1") == CV_OK);
+        cv_key_wipe(&k);
+    }
+    cv_keypair extra = fx_key(suite, 109);
+    fx_pub_hex(&extra, pub);
+    CHECK(propose(&f, &f.admin[0], "set_validator", pub, "1") == CV_EFULL);
+    CHECK_MSG("already has 128 validators");
+    CHECK(propose(&f, &f.admin[0], "set_validator", notary_pub, "4") == CV_OK); /* a change is not an addition */
+    cv_genesis_validator *all = malloc(CV_GOV_VALIDATORS_MAX * sizeof *all);
+    size_t n = 0;
+    CHECK_OK(cv_exec_validators(&f.src, all, CV_GOV_VALIDATORS_MAX, &n));
+    CHECK(n == CV_GOV_VALIDATORS_MAX);
+    free(all);
+    cv_key_wipe(&extra);
     fx_free(&f);
 }
 

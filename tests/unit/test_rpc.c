@@ -270,6 +270,17 @@ static void test_status_and_describe(void)
     json_t *d = result_of("describe", json_object());
     CHECK(json_is_array(d) && json_array_size(d) >= 2);
     json_decref(d);
+
+    /* The genesis validator: the set of the next block, in every header. */
+    json_t *v = result_of("validators", NULL), *latest = result_of("block_latest", NULL);
+    json_t *header = json_object_get(latest, "header");
+    CHECK(json_integer_value(json_object_get(v, "from_height")) == 0);
+    CHECK(json_integer_value(json_object_get(v, "total_power")) >= 1);
+    CHECK(json_array_size(json_object_get(v, "validators")) == 1);
+    CHECK(json_equal(json_object_get(v, "hash"), json_object_get(header, "validators_hash")));
+    CHECK(json_equal(json_object_get(v, "hash"), json_object_get(header, "next_validators_hash")));
+    json_decref(v);
+    json_decref(latest);
 }
 
 /* Checks a tx_get proof with nothing but the header it carries. */
@@ -306,7 +317,8 @@ static void check_header_hash(const json_t *header, const char *block_hash)
     h.tx_count = (uint64_t)json_integer_value(json_object_get(header, "tx_count"));
     struct { const char *name; uint8_t *out; } fields[] = {
         {"prev_hash", h.prev_hash}, {"tx_root", h.tx_root}, {"receipt_root", h.receipt_root},
-        {"state_root", h.state_root}, {"validators_hash", h.validators_hash}};
+        {"state_root", h.state_root}, {"validators_hash", h.validators_hash},
+        {"next_validators_hash", h.next_validators_hash}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         CHECK_OK(cv_hex_decode(json_string_value(json_object_get(header, fields[i].name)), fields[i].out,
                                CV_HASH_LEN));
@@ -516,6 +528,11 @@ static void test_bad_params(void)
     EXPECT_ERROR("status", json_pack("{s:i}", "verbose", 1), P, "unknown param \"verbose\"");
     EXPECT_ERROR("describe", json_pack("{s:i}", "x", 1), P, "unknown param \"x\"");
     EXPECT_ERROR("tx_get", json_pack("{s:s, s:i}", "hash", zero_hash, "hieght", 1), P, "\"hieght\"");
+
+    EXPECT_ERROR("validators", json_pack("{s:s}", "height", "x"), P, "\"height\"");
+    EXPECT_ERROR("validators", json_pack("{s:I}", "height", (json_int_t)1000000), APP(CV_ENOTFOUND),
+                 "not known yet");
+    EXPECT_ERROR("validators", json_pack("{s:i}", "hieght", 1), P, "unknown param \"hieght\"");
 
     EXPECT_ERROR("tx_send", json_object(), P, "missing param \"tx\"");
     EXPECT_ERROR("tx_send", json_pack("{s:i}", "tx", 12), P, "\"tx\" must be a hex string");

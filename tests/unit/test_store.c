@@ -767,9 +767,61 @@ static void test_open_errors(void)
     remove_dir(dir);
 }
 
+/* Validator sets stored with the blocks that change them: each height reads
+ * the last set that took effect at or before it. */
+static void test_valsets(void)
+{
+    char *dir = make_dir();
+    cv_store *s;
+    CHECK_OK(cv_store_open(dir, &s));
+    cv_buf out = {0};
+    uint64_t from = 99;
+    CHECK_ERR(cv_store_valset(s, 0, &from, &out), CV_ENOTFOUND);
+    static const struct {
+        uint64_t height, from;
+        const char *set;
+    } changes[] = {{0, 0, "genesis"}, {2, 4, "A"}, {3, 5, "B"}, {9, 11, "C"}};
+    size_t next = 0;
+    for (uint64_t h = 0; h <= 10; h++) {
+        test_block t;
+        make_block(&t, h, txs_at(h), NULL, 0);
+        if (next < 4 && changes[next].height == h) {
+            t.b.valset = (const uint8_t *)changes[next].set;
+            t.b.valset_len = strlen(changes[next].set);
+            t.b.valset_from = changes[next++].from;
+        }
+        CHECK_OK(cv_store_commit(s, &t.b));
+        free_block(&t);
+    }
+    static const char *const want[] = {"genesis", "genesis", "genesis", "genesis", "A", "B",
+                                       "B",       "B",       "B",       "B",       "B", "C", "C"};
+    static const uint64_t want_from[] = {0, 0, 0, 0, 4, 5, 5, 5, 5, 5, 5, 11, 11};
+    for (uint64_t h = 0; h < 13; h++) {
+        CHECK_OK(cv_store_valset(s, h, &from, &out));
+        CHECK(buf_is(&out, (const uint8_t *)want[h], strlen(want[h])) && from == want_from[h]);
+    }
+    /* A set must take effect after the block that stores it. */
+    test_block t;
+    make_block(&t, 11, 0, NULL, 0);
+    t.b.valset = (const uint8_t *)"D";
+    t.b.valset_len = 1;
+    t.b.valset_from = 11;
+    CHECK_ERR(cv_store_commit(s, &t.b), CV_EINVAL);
+    CHECK_MSG("not a later one");
+    free_block(&t);
+    cv_store_close(s);
+    CHECK_OK(cv_store_open(dir, &s)); /* and they persist */
+    CHECK_OK(cv_store_valset(s, 4, &from, &out));
+    CHECK(buf_is(&out, (const uint8_t *)"A", 1) && from == 4);
+    cv_store_close(s);
+    cv_buf_free(&out);
+    remove_dir(dir);
+}
+
 int main(void)
 {
     test_empty();
+    test_valsets();
     test_round_trip();
     test_state();
     test_scan();

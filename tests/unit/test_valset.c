@@ -122,6 +122,62 @@ static void test_hash(void)
     free(other);
 }
 
+/* A set decodes from its encoding to the same set; malformed encodings
+ * are refused with what is wrong. */
+static void test_encoding(void)
+{
+    uint64_t powers[3] = {5, 1, 9};
+    cv_valset *vs = make_set(powers, 3), *back = malloc(sizeof *back);
+    cv_buf b = {0};
+    CHECK_OK(cv_valset_encode(vs, &b));
+    CHECK_OK(cv_valset_decode(back, CV_SUITE_STD, b.data, b.len));
+    CHECK(back->n == 3 && back->total == 15 && memcmp(back->hash, vs->hash, CV_HASH_LEN) == 0);
+    for (size_t i = 0; i < 3; i++)
+        CHECK(back->v[i].power == vs->v[i].power && memcmp(back->v[i].addr, vs->v[i].addr, CV_ADDR_LEN) == 0);
+    CHECK(cv_valset_decode(back, CV_SUITE_GM, b.data, b.len) != CV_OK); /* Ed25519 keys on a gm chain */
+    CHECK_MSG("not a gm public key");
+    CHECK(cv_valset_decode(back, CV_SUITE_STD, b.data, b.len - 1) != CV_OK);
+    uint8_t garbage[3] = {0xff, 0xff, 0xff};
+    CHECK(cv_valset_decode(back, CV_SUITE_STD, garbage, sizeof garbage) != CV_OK);
+    /* An empty list and a zero power are not sets. */
+    cv_buf e = {0};
+    cv_enc enc;
+    cv_enc_init(&enc, &e);
+    cv_enc_list_begin(&enc, 1, CV_CODEC_MSG_LIST);
+    cv_enc_end(&enc);
+    CHECK_OK(cv_enc_finish(&enc));
+    CHECK_ERR(cv_valset_decode(back, CV_SUITE_STD, e.data, e.len), CV_EDECODE);
+    cv_buf_reset(&e);
+    cv_enc_init(&enc, &e);
+    cv_enc_list_begin(&enc, 1, CV_CODEC_MSG_LIST);
+    cv_enc_msg_begin(&enc, CV_CODEC_ITEM);
+    cv_enc_bytes(&enc, 1, keys[0].pub.bytes, keys[0].pub.len);
+    cv_enc_uint(&enc, 2, 0);
+    cv_enc_end(&enc);
+    cv_enc_end(&enc);
+    CHECK_OK(cv_enc_finish(&enc));
+    CHECK_ERR(cv_valset_decode(back, CV_SUITE_STD, e.data, e.len), CV_EDECODE);
+    CHECK_MSG("voting power 0");
+    /* The same validators out of address order are refused. */
+    cv_buf_reset(&e);
+    cv_enc_init(&enc, &e);
+    cv_enc_list_begin(&enc, 1, CV_CODEC_MSG_LIST);
+    for (size_t i = vs->n; i-- > 0;) {
+        cv_enc_msg_begin(&enc, CV_CODEC_ITEM);
+        cv_enc_bytes(&enc, 1, vs->v[i].pub.bytes, vs->v[i].pub.len);
+        cv_enc_uint(&enc, 2, vs->v[i].power);
+        cv_enc_end(&enc);
+    }
+    cv_enc_end(&enc);
+    CHECK_OK(cv_enc_finish(&enc));
+    CHECK_ERR(cv_valset_decode(back, CV_SUITE_STD, e.data, e.len), CV_EDECODE);
+    CHECK_MSG("not in address order");
+    cv_buf_free(&b);
+    cv_buf_free(&e);
+    free(vs);
+    free(back);
+}
+
 /* Over whole cycles each validator proposes exactly in proportion to power. */
 static void test_proposer_shares(void)
 {
@@ -222,6 +278,7 @@ int main(void)
     test_errors();
     test_order_and_lookup();
     test_hash();
+    test_encoding();
     test_proposer_shares();
     test_proposer_equal_and_smooth();
     test_proposer_scaled();
