@@ -65,7 +65,7 @@ struct cv_node_bft {
     cv_node_block cache[CACHE_MAX]; /* blocks built or checked at this height */
     size_t ncache, cache_next;
     int proposing;        /* a GET_BLOCK is waiting for transactions */
-    uint64_t propose_height, propose_since;
+    uint64_t propose_height;
     int32_t propose_round;
     cv_sync_peers sync;   /* peers' claimed heights */
     uint64_t sync_asked_at;
@@ -74,12 +74,17 @@ struct cv_node_bft {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* The last committed block's height and time. */
+static void tip(const cv_node_bft *b, uint64_t *height, uint64_t *time_ms)
+{
+    uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
+    cv_node_tip(b->n, height, hash, time_ms, root);
+}
+
 static int send_status(cv_node_bft *b, const cv_pubkey *to)
 {
-    uint64_t height;
-    uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
-    uint64_t t;
-    cv_node_tip(b->n, &height, hash, &t, root);
+    uint64_t height, t;
+    tip(b, &height, &t);
     cv_buf msg = {0};
     cv_enc e;
     cv_enc_init(&e, &msg);
@@ -239,7 +244,6 @@ static int handle_outputs(cv_node_bft *b)
                 b->proposing = 1;
                 b->propose_height = o->height;
                 b->propose_round = o->round;
-                b->propose_since = cv_node_mono_ms();
                 break;
             case CV_BFT_OUT_COMMIT:
                 rc = commit_decided(b, o);
@@ -284,11 +288,16 @@ static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_
         *interval_ms = cv_param_find("block_interval_ms")->def;
 }
 
-/* Proposes once a full block waits, or the interval has passed with
- * something waiting, or nothing came for EMPTY_BLOCK_MS. */
+/* Proposes once a full block waits, or block_interval_ms has passed since
+ * the last block's time with something waiting, or EMPTY_BLOCK_MS with
+ * nothing. Counting from the last block's time, not from this height's
+ * start, lets the time the last height took in consensus count towards the
+ * interval: under load a proposal follows a commit at once. */
 static int maybe_propose(cv_node_bft *b)
 {
-    uint64_t max_txs, interval_ms, waited = cv_node_mono_ms() - b->propose_since;
+    uint64_t height, last_ms, max_txs, interval_ms, now = cv_node_now_ms();
+    tip(b, &height, &last_ms);
+    uint64_t waited = now > last_ms ? now - last_ms : 0;
     read_block_params(b->n, &max_txs, &interval_ms);
     size_t pending = cv_mempool_size(b->n->mempool);
     if (!(pending >= max_txs || (pending > 0 && waited >= interval_ms) || waited >= EMPTY_BLOCK_MS))
@@ -314,9 +323,8 @@ static int maybe_propose(cv_node_bft *b)
 static int ask_for_blocks(cv_node_bft *b)
 {
     uint64_t height, t, claimed;
-    uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
     cv_pubkey peer;
-    cv_node_tip(b->n, &height, hash, &t, root);
+    tip(b, &height, &t);
     if (cv_node_mono_ms() - b->sync_asked_at < SYNC_RETRY_MS || !cv_sync_peers_pick(&b->sync, height, &peer, &claimed))
         return CV_OK;
     cv_buf msg = {0};
@@ -419,8 +427,7 @@ static int on_sync_blocks(cv_node_bft *b, const cv_msg *m)
         applied++;
     }
     uint64_t height, t;
-    uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
-    cv_node_tip(b->n, &height, hash, &t, root);
+    tip(b, &height, &t);
     if (applied < n || n == 0) { /* it has nothing valid above height: ask another peer */
         cv_sync_peers_refute(&b->sync, &m->from, height);
         b->sync_asked_at = 0;
@@ -611,8 +618,7 @@ static int start_engine(cv_node_bft *b)
     cv_buf_free(&record);
     cv_buf_free(&valid);
     uint64_t height, t;
-    uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
-    cv_node_tip(n, &height, hash, &t, root);
+    tip(b, &height, &t);
     if (!rc && !(rc = cv_bft_start(b->engine, height + 1, b->vs)))
         rc = handle_outputs(b);
     return rc;
