@@ -78,6 +78,8 @@ int cv_trace_facts_encode(const cv_trace_facts *f, cv_buf *out);
 /* Decodes and checks facts: known type, action and step, every key
  * canonical (re-read by cv_gs1_parse). CV_EINVAL naming what is wrong. */
 int cv_trace_facts_decode(const uint8_t *p, size_t len, cv_trace_facts *out);
+/* Decodes facts the contract stored (already checked): no key checks. */
+int cv_trace_facts_load(const uint8_t *p, size_t len, cv_trace_facts *out);
 /* The facts as JSON (keys as canonical Digital Link URIs); NULL on no memory. */
 json_t *cv_trace_facts_json(const cv_trace_facts *f);
 

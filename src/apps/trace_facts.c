@@ -200,6 +200,17 @@ static int check_keys(const cv_trace_facts *f)
     return rc;
 }
 
+int cv_trace_facts_load(const uint8_t *p, size_t len, cv_trace_facts *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = decode_fields(p, len, out);
+    if (rc) {
+        cv_trace_facts_free(out);
+        return cv_fail(CV_ESTATE, "trace: corrupt facts in state");
+    }
+    return CV_OK;
+}
+
 int cv_trace_facts_decode(const uint8_t *p, size_t len, cv_trace_facts *out)
 {
     memset(out, 0, sizeof *out);
