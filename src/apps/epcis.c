@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "codec/codec.h"
 
 /* The fields each event type may have (after the common ones). */
 static const char *const common_fields[] = {
@@ -316,4 +317,20 @@ int cv_epcis_event_read(const cv_epcis_doc *d, size_t i, cv_epcis_event *out)
 void cv_epcis_event_free(cv_epcis_event *e)
 {
     cv_trace_facts_free(&e->facts);
+}
+
+int cv_epcis_event_tx(const cv_epcis_event *e, const char **method, cv_buf *args)
+{
+    cv_buf facts = {0};
+    cv_enc enc;
+    int rc = e->error_declaration ? CV_OK : cv_trace_facts_encode(&e->facts, &facts);
+    *method = e->error_declaration ? "declare_error" : "record";
+    cv_enc_init(&enc, args);
+    cv_enc_bytes(&enc, 1, e->hash, CV_HASH_LEN);
+    if (e->error_declaration)
+        cv_enc_str(&enc, 2, e->reason);
+    else
+        cv_enc_bytes(&enc, 2, facts.data ? facts.data : (const uint8_t *)"", facts.len);
+    cv_buf_free(&facts);
+    return rc ? rc : cv_enc_finish(&enc);
 }

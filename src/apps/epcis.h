@@ -59,6 +59,11 @@ json_t *cv_epcis_doc_single(const cv_epcis_doc *d, size_t i);
 int cv_epcis_event_read(const cv_epcis_doc *d, size_t i, cv_epcis_event *out);
 void cv_epcis_event_free(cv_epcis_event *e);
 
+/* The trace transaction that records e: method "record" (arguments: the
+ * hash and the encoded facts) or, for an errorDeclaration, "declare_error"
+ * (the hash and the reason); args are the encoded arguments, appended. */
+int cv_epcis_event_tx(const cv_epcis_event *e, const char **method, cv_buf *args);
+
 /* The pre-hash string of an event (epcis_hash.c), with the namespace
  * prefixes of context for ilmd names. */
 int cv_epcis_prehash(const json_t *event, const json_t *context, cv_buf *out);
