@@ -32,8 +32,6 @@
 #include "apps/trace_state.h"
 #include "base/err.h"
 
-#define CONTAINER_DEPTH 8 /* containers nest at most this deep */
-
 typedef enum { R_COMMISSION, R_TRANSFORM, R_SHIP, R_RECEIVE, R_PACK, R_CUSTODY, R_OBSERVE, R_RECALL, R_END, R_SELL } rule;
 
 typedef struct {
@@ -125,15 +123,8 @@ static int known(const cv_call *call, const char *key, cv_trace_custody *c)
 /* The custody that governs key: that of its outermost container. */
 static int effective(const cv_call *call, const char *key, cv_trace_custody *out)
 {
-    int rc = known(call, key, out);
-    for (int depth = 0; !rc && *out->parent; depth++) {
-        char parent[CV_GS1_KEY_MAX + 1];
-        memcpy(parent, out->parent, sizeof parent);
-        if (depth == CONTAINER_DEPTH)
-            return cv_fail(CV_ESTATE, "code %s is nested more than %d containers deep", key, CONTAINER_DEPTH);
-        rc = known(call, parent, out);
-    }
-    return rc;
+    int rc = cv_trace_effective_custody(call, key, out);
+    return rc == CV_ENOTFOUND ? unknown_code(key) : rc;
 }
 
 static int require_custodian(const cv_call *call, const char *key, int not_in_transit)
@@ -152,13 +143,14 @@ static int require_custodian(const cv_call *call, const char *key, int not_in_tr
     return CV_OK;
 }
 
+/* A batch named only in its items' codes has no record: it is not recalled. */
 static int not_recalled(const cv_call *call, const char *key, const char *what)
 {
     cv_trace_custody c;
-    int rc = *key ? known(call, key, &c) : CV_OK;
-    if (!rc && *key && c.recalled)
+    int rc = *key ? cv_trace_load_custody(call, key, &c) : CV_ENOTFOUND;
+    if (!rc && c.recalled)
         return cv_fail(CV_ESTATE, "%s %s%s is recalled", what, CV_GS1_DOMAIN, key);
-    return rc;
+    return rc == CV_ENOTFOUND ? CV_OK : rc;
 }
 
 /* ---- applying an event to custody ------------------------------------------------ */

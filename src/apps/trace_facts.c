@@ -286,7 +286,9 @@ int cv_trace_parse_event_id(const char *text, uint8_t hash[CV_HASH_LEN])
         if (strcmp(hex + n, id_suffix) != 0)
             n = 0;
     }
-    if (n != 2 * CV_HASH_LEN || cv_hex_decode(hex, hash, CV_HASH_LEN) != CV_OK)
+    char digits[2 * CV_HASH_LEN + 1];
+    snprintf(digits, sizeof digits, "%.64s", hex);
+    if (n != 2 * CV_HASH_LEN || cv_hex_decode(digits, hash, CV_HASH_LEN) != CV_OK)
         return cv_fail(CV_EINVAL, "'%.100s' is not an event hash ID (ni:///sha-256;{64 hex digits}?ver=CBV2.0)", text);
     return CV_OK;
 }

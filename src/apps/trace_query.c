@@ -230,18 +230,25 @@ static int by_seq(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Whether the code itself is recalled (not its container). */
+static int recalled(const walk *w, const char *key)
+{
+    cv_trace_custody c;
+    return cv_trace_load_custody(w->call, key, &c) == CV_OK && c.recalled;
+}
+
 static json_t *node_json(const walk *w, const node *n)
 {
     char uri[sizeof CV_GS1_DOMAIN + CV_GS1_KEY_MAX], via[CV_TRACE_ID_MAX + 1];
     cv_trace_custody c;
     cv_gs1_uri(n->key, uri, sizeof uri);
     cv_trace_event_id(n->via, via);
-    int known = cv_trace_load_custody(w->call, n->key, &c) == CV_OK;
+    int known = cv_trace_effective_custody(w->call, n->key, &c) == CV_OK;
     static const char *const status[] = {"unknown", "active", "in_transit", "inactive"};
     return json_pack("{s:s, s:s, s:i, s:s?, s:s?, s:s?, s:b}", "code", uri, "relation", relation_names[n->rel],
                      "depth", (int)n->depth, "via", n->rel == REL_SELF ? NULL : via, "custodian",
                      known ? c.owner : NULL, "status", status[known && c.status <= 3 ? c.status : 0], "recalled",
-                     known && c.recalled);
+                     recalled(w, n->key));
 }
 
 static json_t *result_json(walk *w)

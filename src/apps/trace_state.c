@@ -8,6 +8,7 @@
 #include "codec/codec.h"
 
 #define KEY_ROOM (1 + CV_GS1_KEY_MAX + 1 + 8)
+#define CONTAINER_DEPTH 8 /* containers nest at most this deep */
 
 static int encode_event(const cv_trace_event_rec *r, cv_buf *out)
 {
@@ -126,6 +127,19 @@ int cv_trace_store_custody(cv_call *call, const char *code, const cv_trace_custo
     if (!rc)
         rc = cv_call_put(call, key, custody_key(code, key), v.data, v.len);
     cv_buf_free(&v);
+    return rc;
+}
+
+int cv_trace_effective_custody(const cv_call *call, const char *code, cv_trace_custody *c)
+{
+    int rc = cv_trace_load_custody(call, code, c);
+    for (int depth = 0; !rc && *c->parent; depth++) {
+        char parent[CV_GS1_KEY_MAX + 1];
+        memcpy(parent, c->parent, sizeof parent);
+        if (depth == CONTAINER_DEPTH)
+            return cv_fail(CV_ESTATE, "code %s is nested more than %d containers deep", code, CONTAINER_DEPTH);
+        rc = cv_trace_load_custody(call, parent, c);
+    }
     return rc;
 }
 

@@ -47,6 +47,10 @@ void cv_trace_event_rec_free(cv_trace_event_rec *r);
 int cv_trace_load_custody(const cv_call *call, const char *key, cv_trace_custody *c);
 int cv_trace_store_custody(cv_call *call, const char *key, const cv_trace_custody *c);
 
+/* The custody that governs a code: that of its outermost container (its
+ * owner and transit status; CV_ENOTFOUND, without a message, if unknown). */
+int cv_trace_effective_custody(const cv_call *call, const char *code, cv_trace_custody *c);
+
 /* The key prefix of a code's event index ("c" || key || 0x00); its length. */
 size_t cv_trace_index_prefix(const char *key, uint8_t *out);
 
