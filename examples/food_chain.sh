@@ -109,7 +109,7 @@ record "$(doc 03-receive-apples.jsonld "{\"type\": \"ObjectEvent\", $(at 02T15:0
 say "processor presses the apples into four bottles of juice (batch J-0701) and packs them into two cases"
 record "$(doc 04-press.jsonld "{\"type\": \"TransformationEvent\", $(at 03T10:00:00), \"bizStep\": \"commissioning\", \"disposition\": \"active\", $(loc $PROCESSOR),
   \"inputQuantityList\": [{\"epcClass\": \"$LOT1\", \"quantity\": 12.5, \"uom\": \"KGM\"}],
-  \"outputEPCList\": [\"$(bottle 1)\", \"$(bottle 2)\", \"$(bottle 3)\", \"$(bottle 4)\"], \"transformationID\": \"urn:example:press:0701\",
+  \"outputEPCList\": [\"$(bottle 1)\", \"$(bottle 2)\", \"$(bottle 3)\", \"$(bottle 4)\"], \"transformationID\": \"urn:example:press-run-a\",
   \"ilmd\": {\"cbvmda:bestBeforeDate\": \"2025-07-03\"}}")" org2
 record "$(doc 05-pack.jsonld "{\"type\": \"AggregationEvent\", $(at 03T11:00:00), \"action\": \"ADD\", \"bizStep\": \"packing\", $(loc $PROCESSOR), \"parentID\": \"$CASE1\", \"childEPCs\": [\"$(bottle 1)\", \"$(bottle 2)\"]}" \
   "{\"type\": \"AggregationEvent\", $(at 03T11:05:00), \"action\": \"ADD\", \"bizStep\": \"packing\", $(loc $PROCESSOR), \"parentID\": \"$CASE2\", \"childEPCs\": [\"$(bottle 3)\", \"$(bottle 4)\"]}")" org2
