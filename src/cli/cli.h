@@ -54,6 +54,8 @@ int cli_passphrase(const cli_args *a, int required, int confirm, char *out, size
 int cli_read_input(const cli_args *a, const char *path, size_t max, cv_buf *out);
 
 /* ---- client commands (cmd_client.c) ---------------------------------------- */
+/* cv_httpc_call that steals params (NULL: out of memory). */
+int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result);
 /* Connects to the node of --rpc URL, --home DIR or the local demo. */
 int cli_open_client(const cli_args *a, cv_httpc *c);
 /* Calls method and prints its result as JSON; steals params. */

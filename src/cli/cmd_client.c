@@ -23,6 +23,13 @@
 /* The options every client command takes. */
 #define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
 
+int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result)
+{
+    int rc = params ? cv_httpc_call(c, method, params, result, NULL) : cv_fail(CV_ENOMEM, "out of memory");
+    json_decref(params);
+    return rc;
+}
+
 int cli_open_client(const cli_args *a, cv_httpc *c)
 {
     const char *url = cli_get(a, "--rpc"), *home = cli_get(a, "--home");
@@ -192,8 +199,7 @@ int cli_wait_tx(const cli_args *a, cv_httpc *c, const char *what, const char *ha
 {
     json_t *receipt = NULL;
     int rc = 0;
-    if (cv_httpc_call(c, "tx_wait", json_pack("{s:s, s:i}", "hash", hash_hex, "timeout_ms", WAIT_MS), &receipt,
-                      NULL) != CV_OK)
+    if (cli_rpc(c, "tx_wait", json_pack("{s:s, s:i}", "hash", hash_hex, "timeout_ms", WAIT_MS), &receipt) != CV_OK)
         return cli_fail(a, "tx %s sent but not seen committed: %s", hash_hex, cv_errmsg());
     json_t *r = json_object_get(receipt, "receipt");
     int ok = json_is_true(json_object_get(r, "ok"));
@@ -221,7 +227,7 @@ static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const 
         rc = cli_fail(a, "out of memory");
     if (!rc) {
         cv_hex_encode(raw.data, raw.len, hex);
-        if (cv_httpc_call(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent, NULL) != CV_OK)
+        if (cli_rpc(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent) != CV_OK)
             rc = cli_fail_cv(a);
     }
     snprintf(what, sizeof what, "%s.%s", contract, method);

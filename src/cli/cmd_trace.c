@@ -91,7 +91,7 @@ static int submit_event(cli_args *a, cv_httpc *c, const cv_keypair *key, const c
         cv_hex_encode(raw.data, raw.len, hex);
         cv_trace_event_id(ev.hash, id);
         json_t *params = json_pack("{s:s, s:o}", "tx", hex, "document", cv_epcis_doc_single(d, i));
-        if (cv_httpc_call(c, "trace_submit", params, &reply, NULL) != CV_OK)
+        if (cli_rpc(c, "trace_submit", params, &reply) != CV_OK)
             rc = cli_fail(a, "event %zu (%s): %s", i + 1, id, cv_errmsg());
     }
     json_decref(reply);
