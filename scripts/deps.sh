@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   build-essential cmake pkg-config clang libclang-rt-14-dev valgrind openssl
   libsodium-dev libssl-dev liblmdb-dev libuv1-dev libmicrohttpd-dev libjansson-dev
-  libqrencode-dev libpng-dev libsqlite3-dev curl ca-certificates
+  libqrencode-dev libpng-dev libsqlite3-dev curl ca-certificates jq
 )
 # Node.js and npm run the cross-checks against independent implementations;
 # keep a Node.js that is already installed (it may not come from Debian).

@@ -5,7 +5,11 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "base/buf.h"
+#include "crypto/suite.h"
+#include "rpc/httpc.h"
 
 #define CLI_MAX_POS 16
 
@@ -49,6 +53,26 @@ int cli_passphrase(const cli_args *a, int required, int confirm, char *out, size
 /* Reads a file argument ("-" is standard input) into out, at most max bytes. */
 int cli_read_input(const cli_args *a, const char *path, size_t max, cv_buf *out);
 
+/* ---- client commands (cmd_client.c) ---------------------------------------- */
+/* cv_httpc_call that steals params (NULL: out of memory). */
+int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result);
+/* Connects to the node of --rpc URL, --home DIR or the local demo. */
+int cli_open_client(const cli_args *a, cv_httpc *c);
+/* Calls method and prints its result as JSON; steals params. */
+int cli_call_print(const cli_args *a, const char *method, json_t *params);
+/* The key of --key KEYFILE (asking for its passphrase if it is encrypted). */
+int cli_load_key(const cli_args *a, cv_keypair *key);
+/* Signs contract.method with encoded args for the chain c serves, valid for
+ * the next 100 blocks: the signed transaction into raw, its hash as hex. */
+int cli_sign_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract,
+                const char *method, const cv_buf *args, cv_buf *raw, char hash_hex[65]);
+/* Waits for a sent transaction and prints "what: tx HASH in block N: ok"
+ * (or its error, returning 1). */
+int cli_wait_tx(const cli_args *a, cv_httpc *c, const char *what, const char *hash_hex);
+
+/* Writes text as a QR code PNG (qr_png.c). */
+int cli_qr_png(const char *text, const char *path);
+
 /* Subcommands (argv[0] is the subcommand name). */
 int cmd_keygen(int argc, char **argv);
 int cmd_key(int argc, char **argv);
@@ -64,6 +88,7 @@ int cmd_tx(int argc, char **argv);
 int cmd_call(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_notary(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_net(int argc, char **argv);
 

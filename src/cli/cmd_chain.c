@@ -58,9 +58,10 @@ static int create_home(org_home *o, cv_suite suite)
     return rc;
 }
 
-/* A genesis where org i has its admin key (roles admin, notary) and its node
- * key as a validator of power 10. */
-static int build_genesis(const char *chain_id, cv_suite suite, org_home *orgs, size_t n, cv_genesis *g)
+/* A genesis where org i has its admin key (roles admin, notary) and, for the
+ * first nval organisations, its node key as a validator of power 10. */
+static int build_genesis(const char *chain_id, cv_suite suite, org_home *orgs, size_t n, size_t nval,
+                         cv_genesis *g)
 {
     size_t nparams;
     const cv_param_info *info = cv_params(&nparams);
@@ -88,7 +89,8 @@ static int build_genesis(const char *chain_id, cv_suite suite, org_home *orgs, s
     }
     for (size_t i = 0; i < nparams; i++)
         g->params[i] = (cv_param){info[i].name, info[i].def};
-    g->norgs = g->naccounts = g->nvalidators = n;
+    g->norgs = g->naccounts = n;
+    g->nvalidators = nval;
     g->nparams = nparams;
     return CV_OK;
 }
@@ -119,8 +121,8 @@ static int write_home_files(const org_home *orgs, size_t n, size_t i, const cv_b
 }
 
 /* Creates n homes under names[i] sharing one genesis. */
-static int init_consortium(const cli_args *a, org_home *orgs, size_t n, const char *chain_id, cv_suite suite,
-                           unsigned base_port, unsigned p2p_port)
+static int init_consortium(const cli_args *a, org_home *orgs, size_t n, size_t nval, const char *chain_id,
+                           cv_suite suite, unsigned base_port, unsigned p2p_port)
 {
     cv_genesis g;
     cv_buf text = {0};
@@ -128,7 +130,7 @@ static int init_consortium(const cli_args *a, org_home *orgs, size_t n, const ch
     for (size_t i = 0; i < n && !rc; i++)
         rc = create_home(&orgs[i], suite);
     if (!rc)
-        rc = build_genesis(chain_id, suite, orgs, n, &g);
+        rc = build_genesis(chain_id, suite, orgs, n, nval, &g);
     if (!rc)
         rc = cv_genesis_to_json(&g, &text);
     for (size_t i = 0; i < n && !rc; i++)
@@ -168,17 +170,19 @@ static int option_uint(const cli_args *a, const char *name, unsigned long def, u
 int cmd_init(int argc, char **argv)
 {
     cli_opt opts[] = {{"--home", 1, NULL}, {"--orgs", 1, NULL}, {"--out", 1, NULL}, {"--suite", 1, NULL},
-                      {"--chain-id", 1, NULL}, {"--rpc-port", 1, NULL}, {"--p2p-port", 1, NULL}};
-    cli_args a = {"init", "init --home DIR | init --orgs N --out DIR  [--suite std|gm] [--chain-id ID] [--rpc-port P] "
-                  "[--p2p-port P]", opts, 7, {0}, 0};
+                      {"--chain-id", 1, NULL}, {"--rpc-port", 1, NULL}, {"--p2p-port", 1, NULL},
+                      {"--validators", 1, NULL}};
+    cli_args a = {"init", "init --home DIR | init --orgs N [--validators K] --out DIR  [--suite std|gm] [--chain-id ID] "
+                  "[--rpc-port P] [--p2p-port P]", opts, 8, {0}, 0};
     int rc = cli_parse(&a, argc, argv, 0, 0);
     if (rc)
         return rc;
     const char *home = cli_get(&a, "--home"), *out = cli_get(&a, "--out");
     const char *suite_name = cli_get(&a, "--suite"), *chain_id = cli_get(&a, "--chain-id");
-    unsigned long norgs, port, p2p_port;
+    unsigned long norgs, nval, port, p2p_port;
     cv_suite suite;
     if ((rc = option_uint(&a, "--orgs", 1, 1, MAX_ORGS, &norgs)) ||
+        (rc = option_uint(&a, "--validators", norgs, 1, norgs, &nval)) ||
         (rc = option_uint(&a, "--rpc-port", DEFAULT_RPC_PORT, 1, 65000, &port)) ||
         (rc = option_uint(&a, "--p2p-port", DEFAULT_P2P_PORT, 1, 65000, &p2p_port)))
         return rc;
@@ -200,7 +204,7 @@ int cmd_init(int argc, char **argv)
             snprintf(orgs[i].home, sizeof orgs[i].home, "%s", home);
         else
             snprintf(orgs[i].home, sizeof orgs[i].home, "%s/org%zu", out, i + 1);
-    rc = init_consortium(&a, orgs, norgs, chain_id ? chain_id : "civitas-local", suite, (unsigned)port,
+    rc = init_consortium(&a, orgs, norgs, nval, chain_id ? chain_id : "civitas-local", suite, (unsigned)port,
                          (unsigned)p2p_port);
     free(orgs);
     return rc;

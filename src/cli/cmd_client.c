@@ -23,7 +23,14 @@
 /* The options every client command takes. */
 #define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
 
-static int open_client(const cli_args *a, cv_httpc *c)
+int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result)
+{
+    int rc = params ? cv_httpc_call(c, method, params, result, NULL) : cv_fail(CV_ENOMEM, "out of memory");
+    json_decref(params);
+    return rc;
+}
+
+int cli_open_client(const cli_args *a, cv_httpc *c)
 {
     const char *url = cli_get(a, "--rpc"), *home = cli_get(a, "--home");
     cv_node_config cfg;
@@ -48,12 +55,11 @@ static void print_json(json_t *v)
     free(text);
 }
 
-/* Calls method and prints its result; steals params. */
-static int call_and_print(const cli_args *a, const char *method, json_t *params)
+int cli_call_print(const cli_args *a, const char *method, json_t *params)
 {
     cv_httpc c;
     json_t *result = NULL;
-    int rc = open_client(a, &c);
+    int rc = cli_open_client(a, &c);
     if (rc) {
         json_decref(params);
         return rc;
@@ -73,7 +79,7 @@ int cmd_status(int argc, char **argv)
     cli_opt opts[] = {CLIENT_OPTS};
     cli_args a = {"status", "status [--rpc URL | --home DIR]", opts, 2, {0}, 0};
     int rc = cli_parse(&a, argc, argv, 0, 0);
-    return rc ? rc : call_and_print(&a, "status", json_object());
+    return rc ? rc : cli_call_print(&a, "status", json_object());
 }
 
 int cmd_block(int argc, char **argv)
@@ -86,14 +92,14 @@ int cmd_block(int argc, char **argv)
     const char *which = a.npos ? a.pos[0] : "latest";
     json_t *params = json_pack("{s:b}", "full", cli_get(&a, "--full") != NULL);
     if (strcmp(which, "latest") == 0)
-        return call_and_print(&a, "block_latest", params);
+        return cli_call_print(&a, "block_latest", params);
     char *end;
     unsigned long long h = strtoull(which, &end, 10);
     if (*end == '\0' && end != which && strlen(which) < 20)
         json_object_set_new(params, "height", json_integer((json_int_t)h));
     else
         json_object_set_new(params, "hash", json_string(which));
-    return call_and_print(&a, "block_get", params);
+    return cli_call_print(&a, "block_get", params);
 }
 
 int cmd_tx(int argc, char **argv)
@@ -101,7 +107,7 @@ int cmd_tx(int argc, char **argv)
     cli_opt opts[] = {CLIENT_OPTS};
     cli_args a = {"tx", "tx HASH [--rpc URL | --home DIR]", opts, 2, {0}, 0};
     int rc = cli_parse(&a, argc, argv, 1, 1);
-    return rc ? rc : call_and_print(&a, "tx_get", json_pack("{s:s}", "hash", a.pos[0]));
+    return rc ? rc : cli_call_print(&a, "tx_get", json_pack("{s:s}", "hash", a.pos[0]));
 }
 
 /* Parses a JSON object argument ("{}" when absent). */
@@ -124,7 +130,7 @@ int cmd_call(int argc, char **argv)
     json_t *args;
     if (rc || (rc = parse_args_json(&a, a.npos > 2 ? a.pos[2] : NULL, &args)))
         return rc;
-    return call_and_print(&a, "call", json_pack("{s:s, s:s, s:o}", "contract", a.pos[0], "method", a.pos[1],
+    return cli_call_print(&a, "call", json_pack("{s:s, s:s, s:o}", "contract", a.pos[0], "method", a.pos[1],
                                                  "args", args));
 }
 
@@ -148,7 +154,7 @@ static int chain_status(const cli_args *a, cv_httpc *c, char *chain_id, cv_suite
     return rc;
 }
 
-static int load_signing_key(const cli_args *a, cv_keypair *key)
+int cli_load_key(const cli_args *a, cv_keypair *key)
 {
     const char *path = cli_get(a, "--key");
     char pass[256];
@@ -165,13 +171,10 @@ static int load_signing_key(const cli_args *a, cv_keypair *key)
     return rc;
 }
 
-/* Signs contract.method(args) with the key, sends it, and unless --no-wait
- * waits for its receipt; prints the outcome. Returns 1 if it failed. */
-static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract,
-                   const char *method, const json_t *args)
+int cli_sign_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract, const char *method,
+                const cv_buf *args, cv_buf *raw, char hash_hex[2 * CV_HASH_LEN + 1])
 {
     cv_tx tx = {0};
-    cv_buf enc_args = {0}, raw = {0};
     uint64_t height = 0;
     cv_suite suite = CV_SUITE_STD;
     int rc = chain_status(a, c, tx.chain_id, &suite, &height);
@@ -180,42 +183,59 @@ static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const 
     if (suite != key->suite)
         return cli_fail(a, "the chain uses the %s suite but the key is %s", cv_suite_name(suite),
                         cv_suite_name(key->suite));
-    if (cv_exec_args_from_json(contract, method, args, &enc_args) != CV_OK)
-        return cli_fail_cv(a);
     snprintf(tx.contract, sizeof tx.contract, "%s", contract);
     snprintf(tx.method, sizeof tx.method, "%s", method);
     cv_random(&tx.nonce, sizeof tx.nonce);
     tx.expiry = height + EXPIRY_BLOCKS;
-    tx.args = enc_args.data;
-    tx.args_len = enc_args.len;
-    char *hex = NULL, hash_hex[2 * CV_HASH_LEN + 1];
-    json_t *sent = NULL, *receipt = NULL;
-    if (cv_tx_sign(&tx, key, &raw) != CV_OK)
-        rc = cli_fail_cv(a);
-    else if (!(hex = malloc(2 * raw.len + 1)))
+    tx.args = args->data;
+    tx.args_len = args->len;
+    if (cv_tx_sign(&tx, key, raw) != CV_OK)
+        return cli_fail_cv(a);
+    cv_hex_encode(tx.hash, CV_HASH_LEN, hash_hex);
+    return 0;
+}
+
+int cli_wait_tx(const cli_args *a, cv_httpc *c, const char *what, const char *hash_hex)
+{
+    json_t *receipt = NULL;
+    int rc = 0;
+    if (cli_rpc(c, "tx_wait", json_pack("{s:s, s:i}", "hash", hash_hex, "timeout_ms", WAIT_MS), &receipt) != CV_OK)
+        return cli_fail(a, "tx %s sent but not seen committed: %s", hash_hex, cv_errmsg());
+    json_t *r = json_object_get(receipt, "receipt");
+    int ok = json_is_true(json_object_get(r, "ok"));
+    printf("%s: tx %s in block %lld: %s\n", what, hash_hex, (long long)json_integer_value(json_object_get(receipt, "height")),
+           ok ? "ok" : json_string_value(json_object_get(r, "error")));
+    if (!ok)
+        rc = 1;
+    json_decref(receipt);
+    return rc;
+}
+
+/* Signs contract.method(args) with the key, sends it, and unless --no-wait
+ * waits for its receipt; prints the outcome. Returns 1 if it failed. */
+static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract,
+                   const char *method, const json_t *args)
+{
+    cv_buf enc_args = {0}, raw = {0};
+    char *hex = NULL, hash_hex[2 * CV_HASH_LEN + 1], what[2 * CV_NAME_MAX + 2];
+    json_t *sent = NULL;
+    int rc = 0;
+    if (cv_exec_args_from_json(contract, method, args, &enc_args) != CV_OK)
+        return cli_fail_cv(a);
+    rc = cli_sign_tx(a, c, key, contract, method, &enc_args, &raw, hash_hex);
+    if (!rc && !(hex = malloc(2 * raw.len + 1)))
         rc = cli_fail(a, "out of memory");
     if (!rc) {
         cv_hex_encode(raw.data, raw.len, hex);
-        cv_hex_encode(tx.hash, CV_HASH_LEN, hash_hex);
-        if (cv_httpc_call(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent, NULL) != CV_OK)
+        if (cli_rpc(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent) != CV_OK)
             rc = cli_fail_cv(a);
     }
+    snprintf(what, sizeof what, "%s.%s", contract, method);
     if (!rc && cli_get(a, "--no-wait"))
-        printf("sent %s.%s: tx %s\n", contract, method, hash_hex);
-    else if (!rc && cv_httpc_call(c, "tx_wait", json_pack("{s:s, s:i}", "hash", hash_hex, "timeout_ms", WAIT_MS),
-                                  &receipt, NULL) != CV_OK)
-        rc = cli_fail(a, "tx %s sent but not seen committed: %s", hash_hex, cv_errmsg());
-    else if (!rc) {
-        json_t *r = json_object_get(receipt, "receipt");
-        int ok = json_is_true(json_object_get(r, "ok"));
-        printf("%s.%s: tx %s in block %lld: %s\n", contract, method, hash_hex,
-               (long long)json_integer_value(json_object_get(receipt, "height")),
-               ok ? "ok" : json_string_value(json_object_get(r, "error")));
-        if (!ok)
-            rc = 1;
-    }
+        printf("sent %s: tx %s\n", what, hash_hex);
+    else if (!rc)
+        rc = cli_wait_tx(a, c, what, hash_hex);
     json_decref(sent);
-    json_decref(receipt);
     free(hex);
     cv_buf_free(&enc_args);
     cv_buf_free(&raw);
@@ -233,8 +253,8 @@ int cmd_send(int argc, char **argv)
     cv_httpc c;
     if (rc || (rc = parse_args_json(&a, a.npos > 2 ? a.pos[2] : NULL, &args)))
         return rc;
-    if (!(rc = load_signing_key(&a, &key))) {
-        if (!(rc = open_client(&a, &c)))
+    if (!(rc = cli_load_key(&a, &key))) {
+        if (!(rc = cli_open_client(&a, &c)))
             rc = send_tx(&a, &c, &key, a.pos[0], a.pos[1], args);
         cv_httpc_close(&c);
         cv_key_wipe(&key);
@@ -269,9 +289,9 @@ int cmd_notary(int argc, char **argv)
         return cli_usage(&a, "unknown notary command \"%s\"", a.pos[0]);
     cv_keypair key;
     cv_httpc c;
-    if ((rc = load_signing_key(&a, &key)))
+    if ((rc = cli_load_key(&a, &key)))
         return rc;
-    if ((rc = open_client(&a, &c))) {
+    if ((rc = cli_open_client(&a, &c))) {
         cv_key_wipe(&key);
         return rc;
     }

@@ -17,7 +17,7 @@ typedef struct {
 
 static const command commands[] = {
     {"demo", cmd_demo, "start a single-node chain in ./civitas-demo (created if missing)"},
-    {"init", cmd_init, "create a node home (--home DIR) or a consortium (--orgs N --out DIR)"},
+    {"init", cmd_init, "create a node home (--home DIR) or a consortium (--orgs N [--validators K] --out DIR)"},
     {"node", cmd_node, "run a node: node --home DIR"},
     {"net", cmd_net, "a local network: net up N --home DIR, net down --home DIR"},
     {"replay", cmd_replay, "re-execute a node's stored chain from genesis and check it"},
@@ -27,6 +27,7 @@ static const command commands[] = {
     {"call", cmd_call, "a read-only contract call: call CONTRACT METHOD '{JSON args}'"},
     {"send", cmd_send, "sign and send a transaction: send --key KEY CONTRACT METHOD '{JSON args}'"},
     {"notary", cmd_notary, "stamp files: notary stamp FILE... --key KEY"},
+    {"trace", cmd_trace, "traceability: trace record|history|recall-impact|event|id|code|qr (EPCIS 2.0)"},
     {"version", cmd_version, "print the version"},
     {"selftest", cmd_selftest, "run the crypto known-answer self-test"},
     {"keygen", cmd_keygen, "create a key file: keygen --suite std|gm -o FILE [--encrypt]"},

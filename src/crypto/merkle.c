@@ -7,6 +7,7 @@
  * cv_hasher. */
 #include "crypto/merkle.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -157,4 +158,64 @@ int cv_merkle_verify(cv_suite suite, const uint8_t leaf_hash[H], uint64_t index,
         return cv_fail(CV_EBADSIG, "audit path of leaf %llu of %llu does not lead to the root",
                        (unsigned long long)index, (unsigned long long)n);
     return CV_OK;
+}
+
+/* ---- whole trees ------------------------------------------------------------- */
+
+/* Level by level from the leaves: pairs are hashed and a last odd node moves
+ * up unchanged, which gives RFC 6962's tree (its largest-power-of-two split). */
+int cv_merkle_tree_build(cv_suite suite, const uint8_t *leaf_hashes, size_t n, cv_merkle_tree *t)
+{
+    memset(t, 0, sizeof *t);
+    size_t total = 0;
+    for (size_t len = n; len > 1; len = (len + 1) / 2)
+        total += len;
+    total += 1;
+    if (n == 0 || !(t->nodes = malloc(total * H)))
+        return n ? cv_fail(CV_ENOMEM, "out of memory for a Merkle tree of %zu leaves", n)
+                 : cv_fail(CV_EINVAL, "a Merkle tree needs a leaf");
+    cv_hasher h;
+    int rc = cv_hasher_init(&h, suite);
+    memcpy(t->nodes, leaf_hashes, n * H);
+    t->len[0] = n;
+    for (size_t lv = 0; !rc && t->len[lv] > 1; lv++) {
+        const uint8_t *below = t->nodes + t->off[lv] * H;
+        size_t m = t->len[lv];
+        t->off[lv + 1] = t->off[lv] + m;
+        t->len[lv + 1] = (m + 1) / 2;
+        uint8_t *up = t->nodes + t->off[lv + 1] * H;
+        for (size_t i = 0; !rc && i + 1 < m; i += 2)
+            rc = node_hash(&h, below + i * H, below + (i + 1) * H, up + i / 2 * H);
+        if (m % 2)
+            memcpy(up + m / 2 * H, below + (m - 1) * H, H);
+        t->levels = lv + 1;
+    }
+    if (!rc)
+        t->levels++;
+    cv_hasher_free(&h);
+    if (rc)
+        cv_merkle_tree_free(t);
+    return rc;
+}
+
+int cv_merkle_tree_path(const cv_merkle_tree *t, size_t index, uint8_t *path, size_t *path_count)
+{
+    *path_count = 0;
+    if (index >= t->len[0])
+        return cv_fail(CV_EINVAL, "leaf index %zu is outside a tree of %zu leaves", index, t->len[0]);
+    for (size_t lv = 0; lv + 1 < t->levels; lv++, index /= 2)
+        if ((index ^ 1) < t->len[lv])
+            memcpy(path + (*path_count)++ * H, t->nodes + (t->off[lv] + (index ^ 1)) * H, H);
+    return CV_OK;
+}
+
+const uint8_t *cv_merkle_tree_root(const cv_merkle_tree *t)
+{
+    return t->nodes + t->off[t->levels - 1] * H;
+}
+
+void cv_merkle_tree_free(cv_merkle_tree *t)
+{
+    free(t->nodes);
+    memset(t, 0, sizeof *t);
 }

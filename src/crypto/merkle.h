@@ -46,4 +46,20 @@ int cv_merkle_verify(cv_suite suite, const uint8_t leaf_hash[CV_HASH_LEN], uint6
                      uint64_t n, const uint8_t *path, size_t path_count,
                      const uint8_t root[CV_HASH_LEN]);
 
+/* A whole tree kept in memory, for many audit paths of one tree: building
+ * costs n - 1 node hashes, each path then none. */
+typedef struct {
+    uint8_t *nodes;                          /* every level, leaves first */
+    size_t off[CV_MERKLE_MAX_DEPTH + 1];     /* first node of each level */
+    size_t len[CV_MERKLE_MAX_DEPTH + 1];     /* nodes of each level */
+    size_t levels;                           /* the root's level + 1 */
+} cv_merkle_tree;
+
+/* Builds the tree of n >= 1 leaf hashes. */
+int cv_merkle_tree_build(cv_suite suite, const uint8_t *leaf_hashes, size_t n, cv_merkle_tree *t);
+/* The audit path of leaf index, as cv_merkle_proof gives it. */
+int cv_merkle_tree_path(const cv_merkle_tree *t, size_t index, uint8_t *path, size_t *path_count);
+const uint8_t *cv_merkle_tree_root(const cv_merkle_tree *t);
+void cv_merkle_tree_free(cv_merkle_tree *t);
+
 #endif

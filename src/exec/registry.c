@@ -5,12 +5,14 @@
 
 #include "apps/gov.h"
 #include "apps/notary.h"
+#include "apps/trace.h"
 #include "base/err.h"
 #include "exec/internal.h"
 
 static const cv_contract *const contracts[] = {
     &cv_gov_contract,
     &cv_notary_contract,
+    &cv_trace_contract,
 };
 
 const cv_contract *const *cv_exec_contracts(size_t *count)

@@ -6,6 +6,10 @@
  *                 of a chunked body that passed it (closing the connection
  *                 if it goes on past twice the limit)
  *   GET  /health  {"ok":true,"height":N,"chain_id":...}
+ *   GET  /trace/{Digital Link path}  an item's traceability history as JSON
+ *                 (trace_history with proofs and documents), the target of
+ *                 the QR codes `civitas trace qr` prints; 400 for a malformed
+ *                 code, 404 for one no event records
  *   GET  /events  server-sent events: `event: block` with {height, hash,
  *                 header} for every new block; ?after=N or Last-Event-ID
  *                 resumes after block N; a comment line every 15 s keeps
@@ -195,6 +199,19 @@ static enum MHD_Result get_health(cv_rpc *r, struct MHD_Connection *conn)
                                 cv_rpc_text(cv_node_chain(r->node)->chain_id)));
 }
 
+/* ---- GET /trace/... ---------------------------------------------------------- */
+
+static enum MHD_Result get_trace(cv_rpc *r, struct MHD_Connection *conn, const char *path)
+{
+    json_t *history = NULL;
+    int rc = cv_rpc_trace_walk(r->node, "history", path, 0, 1, &history);
+    if (rc == CV_OK)
+        return queue_json(conn, MHD_HTTP_OK, history);
+    return refuse(conn, rc == CV_ENOTFOUND ? MHD_HTTP_NOT_FOUND : rc == CV_EINVAL ? MHD_HTTP_BAD_REQUEST
+                                                                                : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                  cv_rpc_app_code(rc), "%s", cv_errmsg());
+}
+
 /* ---- GET /events ------------------------------------------------------------- */
 
 typedef struct {
@@ -319,11 +336,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return get_health(r, conn);
     if (get && strcmp(url, "/events") == 0)
         return get_events(r, conn);
+    if (get && strncmp(url, "/trace/", 7) == 0)
+        return get_trace(r, conn, url + 7);
     if (strcmp(url, "/") == 0)
         return refuse(conn, MHD_HTTP_METHOD_NOT_ALLOWED, CV_RPC_INVALID_REQUEST,
                       "HTTP method %.16s not allowed: POST JSON-RPC requests to /", method);
     return refuse(conn, MHD_HTTP_NOT_FOUND, CV_RPC_INVALID_REQUEST,
-                  "no such path \"%.64s\": POST JSON-RPC to /, or GET /health or /events", url);
+                  "no such path \"%.64s\": POST JSON-RPC to /, or GET /health, /events or /trace/{code}", url);
 }
 
 /* ---- start and stop ---------------------------------------------------------- */

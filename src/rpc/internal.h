@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "consensus/valset.h"
+#include "crypto/merkle.h"
 #include "ledger/block.h"
 #include "ledger/receipt.h"
 #include "ledger/tx.h"
@@ -69,6 +70,40 @@ const cv_rpc_method *cv_rpc_method_find(const char *name);
 
 /* A block's header as the event stream sends it: {"height", "hash", "header"}. */
 int cv_rpc_block_event(cv_node *node, uint64_t height, json_t **out);
+
+/* ---- proof.c: committed blocks and inclusion proofs ------------------------ */
+
+typedef struct {
+    cv_buf raw;
+    cv_block blk;
+    uint8_t hash[CV_HASH_LEN];
+    uint8_t (*tx_hashes)[CV_HASH_LEN]; /* filled by cv_rpc_block_tx_hashes */
+    cv_merkle_tree tree;                /* built by the first cv_rpc_tx_proof */
+} cv_rpc_block;
+
+/* Loads and decodes the block at height (a cv_err on failure; free b either way). */
+int cv_rpc_block_load(cv_node *node, uint64_t height, cv_rpc_block *b);
+/* The hash of every transaction of b, in order. */
+int cv_rpc_block_tx_hashes(cv_node *node, cv_rpc_block *b);
+void cv_rpc_block_free(cv_rpc_block *b);
+/* The block's commit certificate as hex, or null when it has none. */
+json_t *cv_rpc_block_cert(cv_node *node, uint64_t height);
+/* {index, tx_count, leaf, leaf_hash, path, tx_root, block_hash, header, cert}:
+ * what a client needs to check that transaction index is in block b (whose
+ * tx hashes are loaded), after checking that b's transactions give its
+ * header's tx root. */
+int cv_rpc_tx_proof(cv_node *node, cv_rpc_block *b, uint32_t index, json_t **out);
+
+/* ---- trace.c: the trace application's methods and page ------------------ */
+
+int cv_rpc_m_trace_submit(cv_rpc_call *c, json_t **result);
+int cv_rpc_m_trace_event(cv_rpc_call *c, json_t **result);
+int cv_rpc_m_trace_history(cv_rpc_call *c, json_t **result);
+int cv_rpc_m_trace_impact(cv_rpc_call *c, json_t **result);
+/* trace.history or trace.impact (method) of a code, each event with its
+ * inclusion proof and, with documents, its EPCIS document. */
+int cv_rpc_trace_walk(cv_node *node, const char *method, const char *code, uint64_t limit, int documents,
+                      json_t **out);
 
 /* ---- params.c: one helper per kind of parameter; errors name the param -- */
 

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "base/err.h"
-#include "crypto/merkle.h"
 #include "rpc/internal.h"
 
 #define WAIT_SLICE_MS 200           /* long polls look at the stop flag this often */
@@ -50,62 +49,8 @@ static int chain_height(cv_rpc_call *c, uint64_t *height)
 
 /* ---- reading blocks ------------------------------------------------------- */
 
-typedef struct {
-    cv_buf raw;
-    cv_block blk;
-    uint8_t hash[CV_HASH_LEN];
-    uint8_t (*tx_hashes)[CV_HASH_LEN]; /* filled by load_tx_hashes */
-} loaded_block;
-
-static void loaded_block_free(loaded_block *b)
-{
-    free(b->tx_hashes);
-    cv_block_free(&b->blk);
-    cv_buf_free(&b->raw);
-}
-
-/* Loads and decodes the block at height; cv_err on failure. */
-static int load_block(cv_node *node, uint64_t height, loaded_block *b)
-{
-    memset(b, 0, sizeof *b);
-    int rc = cv_store_block(cv_node_store(node), height, &b->raw);
-    if (rc == CV_ENOTFOUND)
-        rc = cv_fail(CV_ENOTFOUND, "no block at height %" PRIu64, height);
-    if (!rc)
-        rc = cv_block_decode(b->raw.data, b->raw.len, CV_BLOCK_TX_HARD_MAX, CV_TX_HARD_MAX, &b->blk);
-    if (!rc)
-        rc = cv_header_hash(node_suite(node), &b->blk.header, b->hash);
-    return rc;
-}
-
-/* The hash of every transaction of the block, in order. */
-static int load_tx_hashes(cv_node *node, loaded_block *b)
-{
-    size_t n = b->blk.tx_count;
-    b->tx_hashes = calloc(n ? n : 1, CV_HASH_LEN);
-    if (!b->tx_hashes)
-        return cv_fail(CV_ENOMEM, "out of memory hashing a block's transactions");
-    for (size_t i = 0; i < n; i++) {
-        int rc = cv_hash(node_suite(node), b->blk.txs[i], b->blk.tx_lens[i], b->tx_hashes[i]);
-        if (rc)
-            return rc;
-    }
-    return CV_OK;
-}
-
-/* The certificate of the block as hex, or null when it has none. */
-static json_t *cert_json(cv_node *node, uint64_t height)
-{
-    cv_buf cert = {0};
-    json_t *v = cv_store_cert(cv_node_store(node), height, &cert) == CV_OK && cert.len
-                    ? cv_rpc_hex(cert.data, cert.len)
-                    : json_null();
-    cv_buf_free(&cert);
-    return v;
-}
-
 /* {height, hash, header}: what the event stream sends and every block reply starts with. */
-static json_t *block_head_json(cv_node *node, const loaded_block *b)
+static json_t *block_head_json(cv_node *node, const cv_rpc_block *b)
 {
     return json_pack("{s:o, s:o, s:o}", "height", cv_rpc_u64(b->blk.header.height), "hash",
                      cv_rpc_hex(b->hash, CV_HASH_LEN), "header",
@@ -114,11 +59,11 @@ static json_t *block_head_json(cv_node *node, const loaded_block *b)
 
 int cv_rpc_block_event(cv_node *node, uint64_t height, json_t **out)
 {
-    loaded_block b;
-    int rc = load_block(node, height, &b);
+    cv_rpc_block b;
+    int rc = cv_rpc_block_load(node, height, &b);
     if (!rc && !(*out = block_head_json(node, &b)))
         rc = cv_fail(CV_ENOMEM, "out of memory rendering block %" PRIu64, height);
-    loaded_block_free(&b);
+    cv_rpc_block_free(&b);
     return rc;
 }
 
@@ -140,7 +85,7 @@ static json_t *receipt_json(cv_node *node, uint64_t height, uint32_t index)
 }
 
 /* {hash, height, index, tx, receipt} of transaction i of a loaded block. */
-static json_t *tx_entry_json(cv_node *node, const loaded_block *b, uint32_t i)
+static json_t *tx_entry_json(cv_node *node, const cv_rpc_block *b, uint32_t i)
 {
     cv_tx tx;
     json_t *txj = cv_tx_decode(b->blk.txs[i], b->blk.tx_lens[i], CV_TX_HARD_MAX, &tx) == CV_OK
@@ -149,70 +94,6 @@ static json_t *tx_entry_json(cv_node *node, const loaded_block *b, uint32_t i)
     return json_pack("{s:o, s:o, s:i, s:o, s:o}", "hash", cv_rpc_hex(b->tx_hashes[i], CV_HASH_LEN), "height",
                      cv_rpc_u64(b->blk.header.height), "index", (int)i, "tx", txj, "receipt",
                      receipt_json(node, b->blk.header.height, i));
-}
-
-/* ---- inclusion proofs ----------------------------------------------------- */
-
-/* The block's Merkle leaves: H(0x00 || tx hash) for every transaction, in
- * order (RFC 6962 with the transaction hashes as the entries). */
-static int tx_leaves(cv_suite suite, const loaded_block *b, uint8_t (**out)[CV_HASH_LEN])
-{
-    size_t n = b->blk.tx_count;
-    *out = calloc(n ? n : 1, CV_HASH_LEN);
-    if (!*out)
-        return cv_fail(CV_ENOMEM, "out of memory for a block's Merkle leaves");
-    for (size_t i = 0; i < n; i++) {
-        int rc = cv_merkle_leaf_hash(suite, b->tx_hashes[i], CV_HASH_LEN, (*out)[i]);
-        if (rc)
-            return rc;
-    }
-    return CV_OK;
-}
-
-/* The audit path of transaction index to the block's tx root, after
- * checking that the stored transactions give the header's root. */
-static int audit_path(cv_suite suite, const loaded_block *b, uint32_t index, uint8_t leaf_hash[CV_HASH_LEN],
-                      uint8_t *path, size_t *count)
-{
-    uint8_t(*leaves)[CV_HASH_LEN] = NULL, root[CV_HASH_LEN];
-    size_t n = b->blk.tx_count;
-    int rc = tx_leaves(suite, b, &leaves);
-    if (!rc)
-        rc = cv_merkle_root(suite, leaves[0], n, root);
-    if (!rc && memcmp(root, b->blk.header.tx_root, CV_HASH_LEN) != 0)
-        rc = cv_fail(CV_ESTATE, "block %" PRIu64 ": its transactions do not give its header's tx root",
-                     b->blk.header.height);
-    if (!rc)
-        rc = cv_merkle_proof(suite, leaves[0], n, index, path, count);
-    if (!rc)
-        memcpy(leaf_hash, leaves[index], CV_HASH_LEN);
-    free(leaves);
-    return rc;
-}
-
-/* {index, tx_count, leaf, leaf_hash, path, tx_root, block_hash, header, cert}:
- * what a client needs to check that the transaction is in the block. */
-static int proof_json(cv_node *node, const loaded_block *b, uint32_t index, json_t **out)
-{
-    cv_suite suite = node_suite(node);
-    uint8_t leaf_hash[CV_HASH_LEN], path[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN];
-    size_t count = 0;
-    int rc = audit_path(suite, b, index, leaf_hash, path, &count);
-    if (rc)
-        return rc;
-    json_t *pathj = json_array();
-    for (size_t i = 0; pathj && i < count; i++)
-        if (json_array_append_new(pathj, cv_rpc_hex(path + i * CV_HASH_LEN, CV_HASH_LEN))) {
-            json_decref(pathj);
-            pathj = NULL;
-        }
-    *out = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "index", (int)index, "tx_count",
-                     cv_rpc_u64(b->blk.tx_count), "leaf", cv_rpc_hex(b->tx_hashes[index], CV_HASH_LEN),
-                     "leaf_hash", cv_rpc_hex(leaf_hash, CV_HASH_LEN), "path", pathj, "tx_root",
-                     cv_rpc_hex(b->blk.header.tx_root, CV_HASH_LEN), "block_hash", cv_rpc_hex(b->hash, CV_HASH_LEN),
-                     "header", cv_rpc_render_header(suite, &b->blk.header), "cert",
-                     cert_json(node, b->blk.header.height));
-    return *out ? CV_OK : cv_fail(CV_ENOMEM, "out of memory rendering a proof");
 }
 
 /* ---- long polls ------------------------------------------------------------ */
@@ -417,7 +298,7 @@ static int m_tx_wait(cv_rpc_call *c, json_t **result)
 }
 
 /* Finds a committed transaction's block, loaded with its transaction hashes. */
-static int locate_tx(cv_rpc_call *c, const uint8_t hash[CV_HASH_LEN], loaded_block *b, uint32_t *index)
+static int locate_tx(cv_rpc_call *c, const uint8_t hash[CV_HASH_LEN], cv_rpc_block *b, uint32_t *index)
 {
     uint64_t height;
     memset(b, 0, sizeof *b);
@@ -428,9 +309,9 @@ static int locate_tx(cv_rpc_call *c, const uint8_t hash[CV_HASH_LEN], loaded_blo
         rc = cv_fail(CV_ENOTFOUND, "transaction %s is not committed", hex);
     }
     if (!rc)
-        rc = load_block(c->node, height, b);
+        rc = cv_rpc_block_load(c->node, height, b);
     if (!rc)
-        rc = load_tx_hashes(c->node, b);
+        rc = cv_rpc_block_tx_hashes(c->node, b);
     if (!rc && *index >= b->blk.tx_count)
         rc = cv_fail(CV_ESTATE, "transaction index %" PRIu32 " is past the end of block %" PRIu64, *index,
                      height);
@@ -440,19 +321,19 @@ static int locate_tx(cv_rpc_call *c, const uint8_t hash[CV_HASH_LEN], loaded_blo
 static int m_tx_get(cv_rpc_call *c, json_t **result)
 {
     uint8_t hash[CV_HASH_LEN];
-    loaded_block b = {0};
+    cv_rpc_block b = {0};
     uint32_t index;
     json_t *entry, *proof = NULL;
     int rc = cv_rpc_param_hash(c, "hash", hash);
     if (!rc)
         rc = locate_tx(c, hash, &b, &index);
-    if (!rc && (rc = proof_json(c->node, &b, index, &proof)))
+    if (!rc && (rc = cv_rpc_tx_proof(c->node, &b, index, &proof)))
         rc = cv_rpc_fail_cv(c->err, rc);
     if (!rc) {
         entry = with(tx_entry_json(c->node, &b, index), "raw", cv_rpc_hex(b.blk.txs[index], b.blk.tx_lens[index]));
         rc = give(c, with(entry, "proof", proof), result);
     }
-    loaded_block_free(&b);
+    cv_rpc_block_free(&b);
     return rc;
 }
 
@@ -462,12 +343,12 @@ static int m_tx_get(cv_rpc_call *c, json_t **result)
  * decoded transactions with their receipts. */
 static int block_reply(cv_rpc_call *c, uint64_t height, int full, json_t **result)
 {
-    loaded_block b;
-    int rc = load_block(c->node, height, &b);
+    cv_rpc_block b;
+    int rc = cv_rpc_block_load(c->node, height, &b);
     if (!rc)
-        rc = load_tx_hashes(c->node, &b);
+        rc = cv_rpc_block_tx_hashes(c->node, &b);
     if (rc) {
-        loaded_block_free(&b);
+        cv_rpc_block_free(&b);
         return cv_rpc_fail_cv(c->err, rc);
     }
     json_t *txs = json_array();
@@ -477,8 +358,8 @@ static int block_reply(cv_rpc_call *c, uint64_t height, int full, json_t **resul
             json_decref(txs);
             txs = NULL;
         }
-    json_t *reply = with(with(block_head_json(c->node, &b), "cert", cert_json(c->node, height)), "txs", txs);
-    loaded_block_free(&b);
+    json_t *reply = with(with(block_head_json(c->node, &b), "cert", cv_rpc_block_cert(c->node, height)), "txs", txs);
+    cv_rpc_block_free(&b);
     return give(c, reply, result);
 }
 
@@ -569,14 +450,14 @@ static int m_status(cv_rpc_call *c, json_t **result)
 {
     const cv_chain *chain = cv_node_chain(c->node);
     cv_node_status st;
-    loaded_block b;
+    cv_rpc_block b;
     uint64_t height;
     int rc = chain_height(c, &height);
     if (rc)
         return rc;
     cv_node_get_status(c->node, &st);
-    if ((rc = load_block(c->node, height, &b))) {
-        loaded_block_free(&b);
+    if ((rc = cv_rpc_block_load(c->node, height, &b))) {
+        cv_rpc_block_free(&b);
         return cv_rpc_fail_cv(c->err, rc);
     }
     json_t *reply = json_pack(
@@ -586,7 +467,7 @@ static int m_status(cv_rpc_call *c, json_t **result)
         cv_rpc_u64(b.blk.header.time_ms), "mempool_size", cv_rpc_u64(st.mempool_size), "mempool_max",
         cv_rpc_u64(st.mempool_max), "peers", cv_rpc_u64(st.peers), "txs_committed", cv_rpc_u64(st.txs_committed),
         "txs_rejected", cv_rpc_u64(st.txs_rejected), "proposer", cv_rpc_text(st.proposer), "version", CV_VERSION);
-    loaded_block_free(&b);
+    cv_rpc_block_free(&b);
     return give(c, reply, result);
 }
 
@@ -629,6 +510,10 @@ static const cv_rpc_method methods[] = {
     {"call", m_call, {"contract", "method", "args", NULL}},
     {"status", m_status, {NULL}},
     {"validators", m_validators, {"height", NULL}},
+    {"trace_submit", cv_rpc_m_trace_submit, {"tx", "document", NULL}},
+    {"trace_event", cv_rpc_m_trace_event, {"id", NULL}},
+    {"trace_history", cv_rpc_m_trace_history, {"code", "limit", "documents", NULL}},
+    {"trace_impact", cv_rpc_m_trace_impact, {"code", "limit", "documents", NULL}},
     {"describe", m_describe, {NULL}},
 };
 

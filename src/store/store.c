@@ -15,6 +15,9 @@
  *   state     key -> value
  *   valsets   first height (8) -> encoded validator set (consensus/valset.h)
  *             in effect from that height until the next entry's
+ *   blobs     key -> bytes kept beside the chain, outside the state and the
+ *             block commits (the EPCIS documents of trace events); written
+ *             one at a time by cv_store_blob_put
  *
  * Integers are big-endian, so keys sort by height and index and blocks,
  * certificates and receipts are appended (MDB_APPEND) rather than searched
@@ -66,10 +69,12 @@
 #define TIP_LEN (HEIGHT_LEN + 2 * CV_HASH_LEN)
 #define HEX_SHOWN 32 /* bytes of a key shown in messages */
 
-enum { DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_REPLAY, DB_RECEIPTS, DB_STATE, DB_VALSETS, DB_COUNT };
+enum {
+    DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_REPLAY, DB_RECEIPTS, DB_STATE, DB_VALSETS, DB_BLOBS, DB_COUNT
+};
 
-static const char *const db_names[DB_COUNT] = {"meta",   "blocks",   "certs", "hashes", "txs",
-                                               "replay", "receipts", "state", "valsets"};
+static const char *const db_names[DB_COUNT] = {"meta",    "blocks",   "certs", "hashes",  "txs",
+                                               "replay",  "receipts", "state", "valsets", "blobs"};
 
 static const char tip_key[] = "tip";
 static const char format_key[] = "format";
@@ -501,6 +506,35 @@ int cv_store_commit(cv_store *s, const cv_store_batch *b)
     return rc;
 }
 
+/* One blob write in its own transaction; *map_full when LMDB ran out of map. */
+static int write_blob(cv_store *s, const uint8_t *key, size_t key_len, const uint8_t *value, size_t len,
+                      int *map_full)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+    if (!rc) {
+        MDB_val k = val(key, key_len), v = val(value, len);
+        rc = mdb_put(txn, s->db[DB_BLOBS], &k, &v, 0);
+        rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+        atomic_fetch_add(&s->commits, 1);
+    }
+    *map_full = rc == MDB_MAP_FULL;
+    return rc ? fail_mdb(s, rc, "cannot write a blob") : CV_OK;
+}
+
+int cv_store_blob_put(cv_store *s, const uint8_t *key, size_t key_len, const uint8_t *value, size_t len)
+{
+    if (key_len == 0 || key_len > CV_STORE_KEY_MAX)
+        return cv_fail(CV_EINVAL, "a blob key has 1 to %d bytes, not %zu", CV_STORE_KEY_MAX, key_len);
+    pthread_mutex_lock(&s->commit_lock);
+    int map_full = 0, rc;
+    do
+        rc = write_blob(s, key, key_len, value, len, &map_full);
+    while (map_full && (rc = grow_map(s)) == CV_OK);
+    pthread_mutex_unlock(&s->commit_lock);
+    return rc;
+}
+
 /* ---- reading ---- */
 
 /* Begins a read of the last published block. LMDB's begin copies the meta
@@ -706,6 +740,13 @@ int cv_store_get(cv_store *s, const uint8_t *key, size_t key_len, cv_buf *value)
     if (rc == CV_ENOTFOUND)
         return cv_fail(rc, "no state value for key %s", hex_shown(key, key_len, hex));
     return rc;
+}
+
+int cv_store_blob_get(cv_store *s, const uint8_t *key, size_t key_len, cv_buf *out)
+{
+    if (key_len == 0 || key_len > CV_STORE_KEY_MAX)
+        return cv_fail(CV_EINVAL, "a blob key has 1 to %d bytes, not %zu", CV_STORE_KEY_MAX, key_len);
+    return read_value(s, DB_BLOBS, key, key_len, out, NULL, 0);
 }
 
 static int has_prefix(const MDB_val *k, const uint8_t *prefix, size_t prefix_len)

@@ -95,6 +95,14 @@ int cv_store_tx_location(cv_store *s, const uint8_t tx_hash[CV_HASH_LEN], uint64
 int cv_store_replay_seen(cv_store *s, const uint8_t key[CV_REPLAY_KEY_LEN]);
 int cv_store_receipt(cv_store *s, uint64_t height, uint32_t index, cv_buf *out);
 
+/* Blobs: bytes the node keeps beside the chain under a key of 1 to
+ * CV_STORE_KEY_MAX bytes, outside the state (not hashed, not replicated by
+ * blocks), such as the EPCIS documents of trace events. A put replaces any
+ * earlier value and is durable when it returns; a get gives CV_ENOTFOUND,
+ * without a message, when the key has none. */
+int cv_store_blob_put(cv_store *s, const uint8_t *key, size_t key_len, const uint8_t *value, size_t len);
+int cv_store_blob_get(cv_store *s, const uint8_t *key, size_t key_len, cv_buf *out);
+
 /* A state value; CV_ENOTFOUND if absent. */
 int cv_store_get(cv_store *s, const uint8_t *key, size_t key_len, cv_buf *value);
 

@@ -486,8 +486,9 @@ static void test_args_json(void)
 static void test_describe(void)
 {
     json_t *d = cv_exec_describe();
-    CHECK(json_array_size(d) == 2);
+    CHECK(json_array_size(d) == 3);
     json_t *gov = json_array_get(d, 0), *notary = json_array_get(d, 1);
+    CHECK(strcmp(json_string_value(json_object_get(json_array_get(d, 2), "name")), "trace") == 0);
     CHECK(strcmp(json_string_value(json_object_get(gov, "name")), "gov") == 0);
     CHECK(strcmp(json_string_value(json_object_get(notary, "name")), "notary") == 0);
     json_t *stamp = json_array_get(json_object_get(notary, "methods"), 0);

@@ -331,6 +331,33 @@ static void test_large_tree(void)
     free(leaves);
 }
 
+/* A whole tree (cv_merkle_tree) gives cv_merkle_root's root and
+ * cv_merkle_proof's path for every leaf of every size up to max_n. */
+static void test_whole_trees(size_t max_n)
+{
+    uint8_t leaves[300 * CV_HASH_LEN], root[CV_HASH_LEN];
+    uint8_t a[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN], b[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN];
+    for (size_t i = 0; i < sizeof leaves; i++)
+        leaves[i] = (uint8_t)(i * 7 + 3);
+    for (size_t n = 1; n <= max_n && n <= 300; n++) {
+        cv_merkle_tree t;
+        CHECK_OK(cv_merkle_tree_build(CV_SUITE_STD, leaves, n, &t));
+        CHECK_OK(cv_merkle_root(CV_SUITE_STD, leaves, n, root));
+        CHECK(memcmp(cv_merkle_tree_root(&t), root, CV_HASH_LEN) == 0);
+        for (size_t i = 0; i < n; i++) {
+            size_t na = 0, nb = 0;
+            CHECK_OK(cv_merkle_tree_path(&t, i, a, &na));
+            CHECK_OK(cv_merkle_proof(CV_SUITE_STD, leaves, n, i, b, &nb));
+            CHECK(na == nb && memcmp(a, b, na * CV_HASH_LEN) == 0);
+        }
+        size_t count;
+        CHECK_ERR(cv_merkle_tree_path(&t, n, a, &count), CV_EINVAL);
+        cv_merkle_tree_free(&t);
+    }
+    cv_merkle_tree t;
+    CHECK_ERR(cv_merkle_tree_build(CV_SUITE_STD, leaves, 0, &t), CV_EINVAL);
+}
+
 int main(void)
 {
     CHECK_OK(cv_crypto_init());
@@ -344,5 +371,6 @@ int main(void)
     test_every_size(CV_SUITE_STD, max_n, ref_upto, max_n);
     test_every_size(CV_SUITE_GM, max_n, ref_upto, ref_upto);
     test_large_tree();
+    test_whole_trees((size_t)check_scale(300, 70));
     return check_done();
 }
