@@ -7,15 +7,8 @@
 
 #include "base/err.h"
 
-typedef struct {
-    uint8_t *key; /* one allocation: key bytes, then value bytes */
-    size_t key_len;
-    const uint8_t *value;
-    size_t value_len;
-} mem_entry;
-
 struct cv_state_mem {
-    mem_entry *kv; /* sorted by key */
+    cv_kv *kv; /* sorted by key; each key and value one allocation, key first */
     size_t n;
     uint8_t (*bodies)[CV_REPLAY_KEY_LEN]; /* spent replay keys, sorted */
     size_t nbodies;
@@ -32,37 +25,17 @@ void cv_state_mem_free(cv_state_mem *m)
     if (!m)
         return;
     for (size_t i = 0; i < m->n; i++)
-        free(m->kv[i].key);
+        free((void *)m->kv[i].key);
     free(m->kv);
     free(m->bodies);
     free(m);
 }
 
-static int compare_keys(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
-{
-    int c = memcmp(a, b, an < bn ? an : bn);
-    return c ? c : (an > bn) - (an < bn);
-}
-
-/* The index of the first entry whose key is >= key. */
-static size_t lower_bound(const cv_state_mem *m, const uint8_t *key, size_t len)
-{
-    size_t lo = 0, hi = m->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (compare_keys(m->kv[mid].key, m->kv[mid].key_len, key, len) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int mem_get(void *ctx, const uint8_t *key, size_t key_len, cv_buf *value)
 {
     const cv_state_mem *m = ctx;
-    size_t i = lower_bound(m, key, key_len);
-    if (i == m->n || compare_keys(m->kv[i].key, m->kv[i].key_len, key, key_len) != 0)
+    size_t i = cv_kv_lower_bound(m->kv, m->n, key, key_len);
+    if (i == m->n || cv_kv_compare(m->kv[i].key, m->kv[i].key_len, key, key_len) != 0)
         return CV_ENOTFOUND;
     cv_buf_reset(value);
     return cv_buf_append(value, m->kv[i].value, m->kv[i].value_len);
@@ -83,8 +56,8 @@ static int mem_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, size_t 
                     cv_store_scan_fn fn, void *fn_ctx)
 {
     const cv_state_mem *m = ctx;
-    for (size_t i = lower_bound(m, prefix, prefix_len); i < m->n && limit > 0; i++, limit--) {
-        const mem_entry *e = &m->kv[i];
+    for (size_t i = cv_kv_lower_bound(m->kv, m->n, prefix, prefix_len); i < m->n && limit > 0; i++, limit--) {
+        const cv_kv *e = &m->kv[i];
         if (e->key_len < prefix_len || memcmp(e->key, prefix, prefix_len) != 0)
             break;
         int rc = fn(fn_ctx, e->key, e->key_len, e->value, e->value_len);
@@ -99,28 +72,26 @@ cv_state_source cv_state_mem_source(cv_state_mem *m)
     return (cv_state_source){mem_get, mem_replay_seen, mem_scan, m};
 }
 
-static int copy_entry(const cv_kv *w, mem_entry *out)
+static int copy_entry(const cv_kv *w, cv_kv *out)
 {
-    out->key = malloc(w->key_len + w->value_len + 1);
-    if (!out->key)
+    uint8_t *bytes = malloc(w->key_len + w->value_len + 1);
+    if (!bytes)
         return cv_fail(CV_ENOMEM, "out of memory committing state");
-    memcpy(out->key, w->key, w->key_len);
+    memcpy(bytes, w->key, w->key_len);
     if (w->value_len)
-        memcpy(out->key + w->key_len, w->value, w->value_len);
-    out->key_len = w->key_len;
-    out->value = out->key + w->key_len;
-    out->value_len = w->value_len;
+        memcpy(bytes + w->key_len, w->value, w->value_len);
+    *out = (cv_kv){bytes, w->key_len, bytes + w->key_len, w->value_len};
     return CV_OK;
 }
 
 /* Copies of the writes' keys and values (deletes stay empty), or NULL. */
-static mem_entry *copy_writes(const cv_kv *w, size_t nw)
+static cv_kv *copy_writes(const cv_kv *w, size_t nw)
 {
-    mem_entry *c = calloc(nw + 1, sizeof *c);
+    cv_kv *c = calloc(nw + 1, sizeof *c);
     for (size_t j = 0; c && j < nw; j++) {
         if (w[j].value && copy_entry(&w[j], &c[j]) != CV_OK) {
             while (j-- > 0)
-                free(c[j].key);
+                free((void *)c[j].key);
             free(c);
             return NULL;
         }
@@ -131,8 +102,8 @@ static mem_entry *copy_writes(const cv_kv *w, size_t nw)
 /* Merges the sorted writes into the sorted entries. */
 static int merge_writes(cv_state_mem *m, const cv_kv *w, size_t nw)
 {
-    mem_entry *out = malloc((m->n + nw + 1) * sizeof *out);
-    mem_entry *copies = out ? copy_writes(w, nw) : NULL;
+    cv_kv *out = malloc((m->n + nw + 1) * sizeof *out);
+    cv_kv *copies = out ? copy_writes(w, nw) : NULL;
     size_t i = 0, j = 0, k = 0;
     if (!copies) {
         free(out);
@@ -140,13 +111,13 @@ static int merge_writes(cv_state_mem *m, const cv_kv *w, size_t nw)
     }
     while (i < m->n || j < nw) {
         int c = i == m->n ? 1 : j == nw ? -1
-                              : compare_keys(m->kv[i].key, m->kv[i].key_len, w[j].key, w[j].key_len);
+                              : cv_kv_compare(m->kv[i].key, m->kv[i].key_len, w[j].key, w[j].key_len);
         if (c < 0) {
             out[k++] = m->kv[i++];
             continue;
         }
         if (c == 0)
-            free(m->kv[i++].key);
+            free((void *)m->kv[i++].key);
         if (copies[j].key)
             out[k++] = copies[j];
         j++;

@@ -9,33 +9,11 @@
 #include "base/err.h"
 #include "exec/exec.h"
 
-static int compare_keys(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
-{
-    int c = memcmp(a, b, a_len < b_len ? a_len : b_len);
-    if (c)
-        return c;
-    return a_len < b_len ? -1 : a_len > b_len;
-}
-
-/* The index of the first write whose key is >= key (nwrites if none). */
-static size_t lower_bound(const cv_state_overlay *o, const uint8_t *key, size_t key_len)
-{
-    size_t lo = 0, hi = o->nwrites;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (compare_keys(o->writes[mid].key, o->writes[mid].key_len, key, key_len) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 static int overlay_get(void *ctx, const uint8_t *key, size_t key_len, cv_buf *value)
 {
     const cv_state_overlay *o = ctx;
-    size_t i = lower_bound(o, key, key_len);
-    if (i < o->nwrites && compare_keys(o->writes[i].key, o->writes[i].key_len, key, key_len) == 0) {
+    size_t i = cv_kv_lower_bound(o->writes, o->nwrites, key, key_len);
+    if (i < o->nwrites && cv_kv_compare(o->writes[i].key, o->writes[i].key_len, key, key_len) == 0) {
         cv_buf_reset(value);
         if (!o->writes[i].value)
             return CV_ENOTFOUND;
@@ -92,7 +70,7 @@ static int visit_writes_before(merge *m, const uint8_t *key, size_t key_len, con
     *same = NULL;
     for (; m->next < o->nwrites && has_prefix(&o->writes[m->next], m->prefix, m->prefix_len); m->next++) {
         const cv_kv *w = &o->writes[m->next];
-        int c = key ? compare_keys(w->key, w->key_len, key, key_len) : -1;
+        int c = key ? cv_kv_compare(w->key, w->key_len, key, key_len) : -1;
         if (c > 0)
             break;
         if (c == 0) {
@@ -124,7 +102,7 @@ static int overlay_scan(void *ctx, const uint8_t *prefix, size_t prefix_len, siz
 {
     const cv_state_overlay *o = ctx;
     merge m = {.o = o, .prefix = prefix, .prefix_len = prefix_len, .limit = limit, .fn = fn, .fn_ctx = fn_ctx};
-    m.next = lower_bound(o, prefix, prefix_len);
+    m.next = cv_kv_lower_bound(o->writes, o->nwrites, prefix, prefix_len);
     int rc = o->base->scan(o->base->ctx, prefix, prefix_len, SIZE_MAX, merge_base, &m);
     const cv_kv *same;
     if (rc == 0)

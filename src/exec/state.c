@@ -72,11 +72,7 @@ static int compare_entries(const void *a, const void *b)
 {
     const cv_state_entry *x = *(const cv_state_entry *const *)a;
     const cv_state_entry *y = *(const cv_state_entry *const *)b;
-    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
-    int c = memcmp(x->key, y->key, n);
-    if (c)
-        return c;
-    return x->key_len < y->key_len ? -1 : x->key_len > y->key_len;
+    return cv_kv_compare(x->key, x->key_len, y->key, y->key_len);
 }
 
 /* Copies the sorted entries into one block: the cv_kv array, then the bytes. */

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "crypto/suite.h"
@@ -37,6 +38,29 @@ typedef struct {
     const uint8_t *value;
     size_t value_len;
 } cv_kv;
+
+/* The store's key order (LMDB's default): bytes compared as unsigned, a
+ * key before every longer key it begins. */
+static inline int cv_kv_compare(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    size_t n = a_len < b_len ? a_len : b_len;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (a_len > b_len) - (a_len < b_len);
+}
+
+/* In kv[0..n) sorted by key: the index of the first key >= key (n if none). */
+static inline size_t cv_kv_lower_bound(const cv_kv *kv, size_t n, const uint8_t *key, size_t key_len)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cv_kv_compare(kv[mid].key, kv[mid].key_len, key, key_len) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
 
 /* Everything a block changes, committed atomically. */
 typedef struct {
