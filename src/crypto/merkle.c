@@ -4,9 +4,10 @@
  * Roots are computed left to right with a stack of complete subtrees, one per
  * bit of the leaf count, instead of by recursion: the same tree as RFC 6962's
  * recursive split, in O(log n) memory. Each call hashes through one reused
- * cv_hasher. */
+ * cv_hasher. A cv_merkle_tree keeps every level instead, for many paths. */
 #include "crypto/merkle.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -156,5 +157,75 @@ int cv_merkle_verify(cv_suite suite, const uint8_t leaf_hash[H], uint64_t index,
     if (memcmp(r, root, H) != 0)
         return cv_fail(CV_EBADSIG, "audit path of leaf %llu of %llu does not lead to the root",
                        (unsigned long long)index, (unsigned long long)n);
+    return CV_OK;
+}
+
+/* Fills level `level` of t from the one below it. */
+static int build_level(cv_hasher *h, cv_merkle_tree *t, size_t level)
+{
+    const uint8_t *below = t->nodes + t->offset[level - 1] * H;
+    size_t n = t->width[level - 1];
+    uint8_t *out = t->nodes + t->offset[level] * H;
+    int rc = CV_OK;
+    for (size_t i = 0; i + 1 < n && !rc; i += 2)
+        rc = node_hash(h, below + i * H, below + (i + 1) * H, out + (i / 2) * H);
+    if (!rc && (n & 1))
+        memcpy(out + (n / 2) * H, below + (n - 1) * H, H); /* unpaired: carried up */
+    return rc;
+}
+
+int cv_merkle_tree_build(cv_suite suite, const uint8_t *leaf_hashes, size_t n, cv_merkle_tree *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return cv_fail(CV_EINVAL, "a Merkle tree needs at least one leaf");
+    size_t total = 0, width = n, levels = 0;
+    for (;; width = (width + 1) / 2) {
+        out->offset[levels] = total;
+        out->width[levels++] = width;
+        total += width;
+        if (width == 1)
+            break;
+    }
+    out->n = n;
+    out->levels = levels;
+    if (n > SIZE_MAX / (2 * H) || !(out->nodes = malloc(total * H)))
+        return cv_fail(CV_ENOMEM, "out of memory for a Merkle tree of %zu leaves", n);
+    memcpy(out->nodes, leaf_hashes, n * H);
+    cv_hasher h;
+    int rc = cv_hasher_init(&h, suite);
+    if (!rc) {
+        for (size_t level = 1; level < levels && !rc; level++)
+            rc = build_level(&h, out, level);
+        cv_hasher_free(&h);
+    }
+    if (rc)
+        cv_merkle_tree_free(out);
+    return rc;
+}
+
+void cv_merkle_tree_free(cv_merkle_tree *t)
+{
+    free(t->nodes);
+    memset(t, 0, sizeof *t);
+}
+
+const uint8_t *cv_merkle_tree_root(const cv_merkle_tree *t)
+{
+    return t->nodes + t->offset[t->levels - 1] * H;
+}
+
+int cv_merkle_tree_path(const cv_merkle_tree *t, size_t index, uint8_t *path, size_t *path_count)
+{
+    *path_count = 0;
+    if (index >= t->n)
+        return cv_fail(CV_EINVAL, "leaf index %zu is outside a tree of %zu leaves", index, t->n);
+    size_t count = 0;
+    for (size_t level = 0; level + 1 < t->levels; level++, index /= 2) {
+        size_t sibling = index ^ 1;
+        if (sibling < t->width[level]) /* else this node is carried up: no hash on the path */
+            memcpy(path + count++ * H, t->nodes + (t->offset[level] + sibling) * H, H);
+    }
+    *path_count = count;
     return CV_OK;
 }
