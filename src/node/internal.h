@@ -20,6 +20,7 @@
 struct cv_node {
     cv_node_config cfg;
     cv_genesis genesis;
+    cv_buf genesis_text;                  /* the genesis file's bytes (its hash is the genesis hash) */
     cv_keypair key;
     uint8_t self_addr[CV_ADDR_LEN];
     cv_valset valset;                     /* the validators (from genesis) */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/err.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "crypto/keyfile.h"
 #include "ledger/block.h"
@@ -105,7 +106,9 @@ static int open_parts(cv_node *n)
 {
     char path[2200];
     cv_node_home_path(&n->cfg, n->cfg.genesis_file, path, sizeof path);
-    int rc = cv_genesis_load(path, &n->genesis);
+    int rc = cv_file_read(path, CV_GENESIS_MAX, &n->genesis_text);
+    if (!rc)
+        rc = cv_genesis_parse((const char *)n->genesis_text.data, n->genesis_text.len, &n->genesis);
     if (rc || (rc = load_validators(n)) || (rc = load_key(n)))
         return rc;
     cv_node_home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
@@ -150,6 +153,9 @@ int cv_node_start(cv_node *n)
         int rc = cv_node_bft_start(n, &n->bft);
         if (rc)
             return rc;
+    } else if (cv_valset_find_key(&n->valset, &n->key.pub) < 0) {
+        return cv_fail(CV_EPERM, "this node's key is not the validator of this single-validator chain: "
+                                 "it could not certify blocks (use the node key named in genesis.json)");
     } else if (pthread_create(&n->engine_thread, NULL, cv_node_solo_main, n) != 0) {
         return cv_fail(CV_ENOMEM, "cannot start the block producer thread");
     }
@@ -179,6 +185,7 @@ void cv_node_close(cv_node *n)
     cv_pool_destroy(n->verify_pool);
     cv_store_close(n->store);
     cv_genesis_free(&n->genesis);
+    cv_buf_free(&n->genesis_text);
     cv_key_wipe(&n->key);
     pthread_cond_destroy(&n->committed);
     pthread_mutex_destroy(&n->mu);
@@ -191,6 +198,12 @@ const cv_chain *cv_node_chain(const cv_node *n) { return &n->genesis.chain; }
 cv_store *cv_node_store(cv_node *n) { return n->store; }
 const cv_state_source *cv_node_state(const cv_node *n) { return &n->src; }
 const cv_node_config *cv_node_get_config(const cv_node *n) { return &n->cfg; }
+
+const char *cv_node_genesis_text(const cv_node *n, size_t *len)
+{
+    *len = n->genesis_text.len;
+    return (const char *)n->genesis_text.data;
+}
 
 static uint64_t current_height(cv_node *n)
 {

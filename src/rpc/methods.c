@@ -153,35 +153,23 @@ static json_t *tx_entry_json(cv_node *node, const loaded_block *b, uint32_t i)
 
 /* ---- inclusion proofs ----------------------------------------------------- */
 
-/* The block's Merkle leaves: H(0x00 || tx hash) for every transaction, in
- * order (RFC 6962 with the transaction hashes as the entries). */
-static int tx_leaves(cv_suite suite, const loaded_block *b, uint8_t (**out)[CV_HASH_LEN])
+/* The audit path of entry index in the RFC 6962 tree over the block's n
+ * entry hashes (leaf i = H(0x00 || entry i)), after checking that they give
+ * root, the header's root named `what`. */
+static int audit_path(cv_suite suite, const loaded_block *b, const uint8_t (*entries)[CV_HASH_LEN],
+                      const uint8_t root[CV_HASH_LEN], const char *what, uint32_t index,
+                      uint8_t leaf_hash[CV_HASH_LEN], uint8_t *path, size_t *count)
 {
     size_t n = b->blk.tx_count;
-    *out = calloc(n ? n : 1, CV_HASH_LEN);
-    if (!*out)
-        return cv_fail(CV_ENOMEM, "out of memory for a block's Merkle leaves");
-    for (size_t i = 0; i < n; i++) {
-        int rc = cv_merkle_leaf_hash(suite, b->tx_hashes[i], CV_HASH_LEN, (*out)[i]);
-        if (rc)
-            return rc;
-    }
-    return CV_OK;
-}
-
-/* The audit path of transaction index to the block's tx root, after
- * checking that the stored transactions give the header's root. */
-static int audit_path(cv_suite suite, const loaded_block *b, uint32_t index, uint8_t leaf_hash[CV_HASH_LEN],
-                      uint8_t *path, size_t *count)
-{
-    uint8_t(*leaves)[CV_HASH_LEN] = NULL, root[CV_HASH_LEN];
-    size_t n = b->blk.tx_count;
-    int rc = tx_leaves(suite, b, &leaves);
+    uint8_t(*leaves)[CV_HASH_LEN] = calloc(n ? n : 1, CV_HASH_LEN), computed[CV_HASH_LEN];
+    int rc = leaves ? CV_OK : cv_fail(CV_ENOMEM, "out of memory for a block's Merkle leaves");
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = cv_merkle_leaf_hash(suite, entries[i], CV_HASH_LEN, leaves[i]);
     if (!rc)
-        rc = cv_merkle_root(suite, leaves[0], n, root);
-    if (!rc && memcmp(root, b->blk.header.tx_root, CV_HASH_LEN) != 0)
-        rc = cv_fail(CV_ESTATE, "block %" PRIu64 ": its transactions do not give its header's tx root",
-                     b->blk.header.height);
+        rc = cv_merkle_root(suite, leaves[0], n, computed);
+    if (!rc && memcmp(computed, root, CV_HASH_LEN) != 0)
+        rc = cv_fail(CV_ESTATE, "block %" PRIu64 ": its stored entries do not give its header's %s",
+                     b->blk.header.height, what);
     if (!rc)
         rc = cv_merkle_proof(suite, leaves[0], n, index, path, count);
     if (!rc)
@@ -190,28 +178,87 @@ static int audit_path(cv_suite suite, const loaded_block *b, uint32_t index, uin
     return rc;
 }
 
-/* {index, tx_count, leaf, leaf_hash, path, tx_root, block_hash, header, cert}:
- * what a client needs to check that the transaction is in the block. */
-static int proof_json(cv_node *node, const loaded_block *b, uint32_t index, json_t **out)
+/* The hash of every receipt of the block, in order; the encoding of
+ * receipt index goes to raw. */
+static int load_receipt_hashes(cv_node *node, const loaded_block *b, uint32_t index,
+                               uint8_t (**hashes)[CV_HASH_LEN], cv_buf *raw)
 {
-    cv_suite suite = node_suite(node);
-    uint8_t leaf_hash[CV_HASH_LEN], path[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN];
-    size_t count = 0;
-    int rc = audit_path(suite, b, index, leaf_hash, path, &count);
-    if (rc)
-        return rc;
+    size_t n = b->blk.tx_count;
+    cv_buf one = {0};
+    *hashes = calloc(n ? n : 1, CV_HASH_LEN);
+    int rc = *hashes ? CV_OK : cv_fail(CV_ENOMEM, "out of memory hashing a block's receipts");
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        rc = cv_store_receipt(cv_node_store(node), b->blk.header.height, i, &one);
+        if (!rc)
+            rc = cv_hash(node_suite(node), one.data, one.len, (*hashes)[i]);
+        if (!rc && i == index)
+            rc = cv_buf_append(raw, one.data, one.len);
+    }
+    cv_buf_free(&one);
+    return rc;
+}
+
+static json_t *path_json(const uint8_t *path, size_t count)
+{
     json_t *pathj = json_array();
     for (size_t i = 0; pathj && i < count; i++)
         if (json_array_append_new(pathj, cv_rpc_hex(path + i * CV_HASH_LEN, CV_HASH_LEN))) {
             json_decref(pathj);
             pathj = NULL;
         }
+    return pathj;
+}
+
+/* {header_raw, receipt_raw, receipt_path}: the header's encoding, and the
+ * transaction's receipt with its audit path to the receipt root. */
+static int receipt_proof_json(cv_node *node, const loaded_block *b, uint32_t index, json_t **out)
+{
+    cv_suite suite = node_suite(node);
+    uint8_t(*hashes)[CV_HASH_LEN] = NULL, leaf_hash[CV_HASH_LEN], path[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN];
+    size_t count = 0;
+    cv_buf raw = {0}, header = {0};
+    int rc = load_receipt_hashes(node, b, index, &hashes, &raw);
+    if (!rc)
+        rc = audit_path(suite, b, (const uint8_t(*)[CV_HASH_LEN])hashes, b->blk.header.receipt_root, "receipt root",
+                        index, leaf_hash, path, &count);
+    if (!rc)
+        rc = cv_header_encode(&b->blk.header, &header);
+    if (!rc && !(*out = json_pack("{s:o, s:o, s:o}", "header_raw", cv_rpc_hex(header.data, header.len),
+                                  "receipt_raw", cv_rpc_hex(raw.data, raw.len), "receipt_path",
+                                  path_json(path, count))))
+        rc = cv_fail(CV_ENOMEM, "out of memory rendering a proof");
+    free(hashes);
+    cv_buf_free(&raw);
+    cv_buf_free(&header);
+    return rc;
+}
+
+/* {index, tx_count, leaf, leaf_hash, path, tx_root, block_hash, header, cert,
+ * header_raw, receipt_raw, receipt_path}: what a client needs to check that
+ * the transaction and its receipt are in the block. */
+static int proof_json(cv_node *node, const loaded_block *b, uint32_t index, json_t **out)
+{
+    cv_suite suite = node_suite(node);
+    uint8_t leaf_hash[CV_HASH_LEN], path[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN];
+    size_t count = 0;
+    json_t *receipt = NULL;
+    int rc = audit_path(suite, b, (const uint8_t(*)[CV_HASH_LEN])b->tx_hashes, b->blk.header.tx_root, "tx root",
+                        index, leaf_hash, path, &count);
+    if (!rc)
+        rc = receipt_proof_json(node, b, index, &receipt);
+    if (rc)
+        return rc;
     *out = json_pack("{s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "index", (int)index, "tx_count",
                      cv_rpc_u64(b->blk.tx_count), "leaf", cv_rpc_hex(b->tx_hashes[index], CV_HASH_LEN),
-                     "leaf_hash", cv_rpc_hex(leaf_hash, CV_HASH_LEN), "path", pathj, "tx_root",
+                     "leaf_hash", cv_rpc_hex(leaf_hash, CV_HASH_LEN), "path", path_json(path, count), "tx_root",
                      cv_rpc_hex(b->blk.header.tx_root, CV_HASH_LEN), "block_hash", cv_rpc_hex(b->hash, CV_HASH_LEN),
                      "header", cv_rpc_render_header(suite, &b->blk.header), "cert",
                      cert_json(node, b->blk.header.height));
+    if (*out && json_object_update(*out, receipt) != 0) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    json_decref(receipt);
     return *out ? CV_OK : cv_fail(CV_ENOMEM, "out of memory rendering a proof");
 }
 
@@ -590,6 +637,16 @@ static int m_status(cv_rpc_call *c, json_t **result)
     return give(c, reply, result);
 }
 
+static int m_genesis(cv_rpc_call *c, json_t **result)
+{
+    size_t len;
+    const char *text = cv_node_genesis_text(c->node, &len);
+    return give(c,
+                json_pack("{s:o, s:o}", "genesis_hash", cv_rpc_hex(cv_node_chain(c->node)->genesis_hash, CV_HASH_LEN),
+                          "genesis", json_stringn(text, len)),
+                result);
+}
+
 static int m_describe(cv_rpc_call *c, json_t **result)
 {
     return give(c, cv_exec_describe(), result);
@@ -607,6 +664,7 @@ static const cv_rpc_method methods[] = {
     {"block_wait", m_block_wait, {"after", "timeout_ms", NULL}},
     {"call", m_call, {"contract", "method", "args", NULL}},
     {"status", m_status, {NULL}},
+    {"genesis", m_genesis, {NULL}},
     {"describe", m_describe, {NULL}},
 };
 
