@@ -6,8 +6,10 @@
 #include <stddef.h>
 
 #include "base/buf.h"
+#include "crypto/suite.h"
+#include "rpc/httpc.h"
 
-#define CLI_MAX_POS 16
+#define CLI_MAX_POS 1024
 
 typedef struct {
     const char *name;  /* "--suite" */
@@ -48,6 +50,21 @@ int cli_passphrase(const cli_args *a, int required, int confirm, char *out, size
 
 /* Reads a file argument ("-" is standard input) into out, at most max bytes. */
 int cli_read_input(const cli_args *a, const char *path, size_t max, cv_buf *out);
+
+/* ---- talking to a node (cmd_client.c) ------------------------------------ */
+
+/* The options every client command takes. */
+#define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
+
+/* Connects to the node named by --rpc URL, --home DIR, or the local demo. */
+int cli_open_client(const cli_args *a, cv_httpc *c);
+/* Loads the key file of --key (asking for a passphrase if it is sealed). */
+int cli_load_signing_key(const cli_args *a, cv_keypair *key);
+/* Signs contract.method(args) with the key, sends it, and unless --no-wait
+ * waits for its receipt; prints the outcome; its hash goes to tx_hash.
+ * Returns 1 if it failed (or was committed with a failed receipt). */
+int cli_send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract, const char *method,
+                const json_t *args, uint8_t tx_hash[CV_HASH_LEN]);
 
 /* Subcommands (argv[0] is the subcommand name). */
 int cmd_keygen(int argc, char **argv);

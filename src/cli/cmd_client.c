@@ -1,6 +1,7 @@
 /* cmd_client.c: commands that talk to a node over JSON-RPC: status, block,
- * tx, call, send, notary stamp. The node is found from --rpc URL, or from
- * --home DIR (that node's config), or else the local demo node. */
+ * tx, call, send; and the client helpers other commands share (cli.h). The
+ * node is found from --rpc URL, or from --home DIR (that node's config), or
+ * else the local demo node. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +21,7 @@
 #define WAIT_MS 30000
 #define EXPIRY_BLOCKS 100 /* default validity of a sent transaction */
 
-/* The options every client command takes. */
-#define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
-
-static int open_client(const cli_args *a, cv_httpc *c)
+int cli_open_client(const cli_args *a, cv_httpc *c)
 {
     const char *url = cli_get(a, "--rpc"), *home = cli_get(a, "--home");
     cv_node_config cfg;
@@ -53,7 +51,7 @@ static int call_and_print(const cli_args *a, const char *method, json_t *params)
 {
     cv_httpc c;
     json_t *result = NULL;
-    int rc = open_client(a, &c);
+    int rc = cli_open_client(a, &c);
     if (rc) {
         json_decref(params);
         return rc;
@@ -148,7 +146,7 @@ static int chain_status(const cli_args *a, cv_httpc *c, char *chain_id, cv_suite
     return rc;
 }
 
-static int load_signing_key(const cli_args *a, cv_keypair *key)
+int cli_load_signing_key(const cli_args *a, cv_keypair *key)
 {
     const char *path = cli_get(a, "--key");
     char pass[256];
@@ -165,10 +163,8 @@ static int load_signing_key(const cli_args *a, cv_keypair *key)
     return rc;
 }
 
-/* Signs contract.method(args) with the key, sends it, and unless --no-wait
- * waits for its receipt; prints the outcome. Returns 1 if it failed. */
-static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract,
-                   const char *method, const json_t *args)
+int cli_send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract, const char *method,
+                const json_t *args, uint8_t tx_hash[CV_HASH_LEN])
 {
     cv_tx tx = {0};
     cv_buf enc_args = {0}, raw = {0};
@@ -197,6 +193,7 @@ static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const 
     if (!rc) {
         cv_hex_encode(raw.data, raw.len, hex);
         cv_hex_encode(tx.hash, CV_HASH_LEN, hash_hex);
+        memcpy(tx_hash, tx.hash, CV_HASH_LEN);
         if (cv_httpc_call(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent, NULL) != CV_OK)
             rc = cli_fail_cv(a);
     }
@@ -231,61 +228,15 @@ int cmd_send(int argc, char **argv)
     json_t *args = NULL;
     cv_keypair key;
     cv_httpc c;
+    uint8_t hash[CV_HASH_LEN];
     if (rc || (rc = parse_args_json(&a, a.npos > 2 ? a.pos[2] : NULL, &args)))
         return rc;
-    if (!(rc = load_signing_key(&a, &key))) {
-        if (!(rc = open_client(&a, &c)))
-            rc = send_tx(&a, &c, &key, a.pos[0], a.pos[1], args);
+    if (!(rc = cli_load_signing_key(&a, &key))) {
+        if (!(rc = cli_open_client(&a, &c)))
+            rc = cli_send_tx(&a, &c, &key, a.pos[0], a.pos[1], args, hash);
         cv_httpc_close(&c);
         cv_key_wipe(&key);
     }
     json_decref(args);
-    return rc;
-}
-
-/* Hashes a file with the suite, as hex. */
-static int file_digest_hex(const cli_args *a, cv_suite suite, const char *path, char hex[2 * CV_HASH_LEN + 1])
-{
-    cv_buf data = {0};
-    uint8_t digest[CV_HASH_LEN];
-    if (cli_read_input(a, path, (size_t)1 << 32, &data))
-        return 1;
-    int rc = cv_hash(suite, data.data, data.len, digest) == CV_OK ? 0 : cli_fail_cv(a);
-    cv_buf_free(&data);
-    cv_hex_encode(digest, CV_HASH_LEN, hex);
-    return rc;
-}
-
-int cmd_notary(int argc, char **argv)
-{
-    cli_opt opts[] = {CLIENT_OPTS, {"--key", 1, NULL}, {"--passphrase-file", 1, NULL}, {"--label", 1, NULL},
-                      {"--no-wait", 0, NULL}};
-    cli_args a = {"notary", "notary stamp FILE... --key KEYFILE [--label TEXT] [--rpc URL | --home DIR]", opts, 6,
-                  {0}, 0};
-    int rc = cli_parse(&a, argc, argv, 2, CLI_MAX_POS);
-    if (rc)
-        return rc;
-    if (strcmp(a.pos[0], "stamp") != 0)
-        return cli_usage(&a, "unknown notary command \"%s\"", a.pos[0]);
-    cv_keypair key;
-    cv_httpc c;
-    if ((rc = load_signing_key(&a, &key)))
-        return rc;
-    if ((rc = open_client(&a, &c))) {
-        cv_key_wipe(&key);
-        return rc;
-    }
-    const char *label = cli_get(&a, "--label");
-    for (int i = 1; i < a.npos && !rc; i++) {
-        char hex[2 * CV_HASH_LEN + 1];
-        if ((rc = file_digest_hex(&a, key.suite, a.pos[i], hex)))
-            break;
-        json_t *args = json_pack("{s:s, s:s}", "hash", hex, "label", label ? label : "");
-        printf("%s  %s\n", hex, a.pos[i]);
-        rc = send_tx(&a, &c, &key, "notary", "stamp", args);
-        json_decref(args);
-    }
-    cv_httpc_close(&c);
-    cv_key_wipe(&key);
     return rc;
 }

@@ -26,7 +26,7 @@ static const command commands[] = {
     {"tx", cmd_tx, "a transaction with its receipt and inclusion proof: tx HASH"},
     {"call", cmd_call, "a read-only contract call: call CONTRACT METHOD '{JSON args}'"},
     {"send", cmd_send, "sign and send a transaction: send --key KEY CONTRACT METHOD '{JSON args}'"},
-    {"notary", cmd_notary, "stamp files: notary stamp FILE... --key KEY"},
+    {"notary", cmd_notary, "stamp files (notary stamp FILE... --key KEY), verify a receipt offline (notary verify)"},
     {"version", cmd_version, "print the version"},
     {"selftest", cmd_selftest, "run the crypto known-answer self-test"},
     {"keygen", cmd_keygen, "create a key file: keygen --suite std|gm -o FILE [--encrypt]"},
