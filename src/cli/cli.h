@@ -56,6 +56,8 @@ int cli_read_input(const cli_args *a, const char *path, size_t max, cv_buf *out)
 /* The options every client command takes. */
 #define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
 
+/* Calls method with params (taken, even on failure; NULL: out of memory). */
+int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result);
 /* Connects to the node named by --rpc URL, --home DIR, or the local demo. */
 int cli_open_client(const cli_args *a, cv_httpc *c);
 /* Loads the key file of --key (asking for a passphrase if it is sealed). */

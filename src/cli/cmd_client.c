@@ -38,6 +38,14 @@ int cli_open_client(const cli_args *a, cv_httpc *c)
     return 0;
 }
 
+int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result)
+{
+    int rc = params ? cv_httpc_call(c, method, params, result, NULL)
+                    : cv_fail(CV_ENOMEM, "out of memory building the %s request", method);
+    json_decref(params);
+    return rc;
+}
+
 static void print_json(json_t *v)
 {
     char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
@@ -56,11 +64,10 @@ static int call_and_print(const cli_args *a, const char *method, json_t *params)
         json_decref(params);
         return rc;
     }
-    if (cv_httpc_call(&c, method, params, &result, NULL) != CV_OK)
+    if (cli_rpc(&c, method, params, &result) != CV_OK)
         rc = cli_fail_cv(a);
     else
         print_json(result);
-    json_decref(params);
     json_decref(result);
     cv_httpc_close(&c);
     return rc;
@@ -194,13 +201,13 @@ int cli_send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const cha
         cv_hex_encode(raw.data, raw.len, hex);
         cv_hex_encode(tx.hash, CV_HASH_LEN, hash_hex);
         memcpy(tx_hash, tx.hash, CV_HASH_LEN);
-        if (cv_httpc_call(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent, NULL) != CV_OK)
+        if (cli_rpc(c, "tx_send", json_pack("{s:s}", "tx", hex), &sent) != CV_OK)
             rc = cli_fail_cv(a);
     }
     if (!rc && cli_get(a, "--no-wait"))
         printf("sent %s.%s: tx %s\n", contract, method, hash_hex);
-    else if (!rc && cv_httpc_call(c, "tx_wait", json_pack("{s:s, s:i}", "hash", hash_hex, "timeout_ms", WAIT_MS),
-                                  &receipt, NULL) != CV_OK)
+    else if (!rc && cli_rpc(c, "tx_wait", json_pack("{s:s, s:i}", "hash", hash_hex, "timeout_ms", WAIT_MS),
+                                  &receipt) != CV_OK)
         rc = cli_fail(a, "tx %s sent but not seen committed: %s", hash_hex, cv_errmsg());
     else if (!rc) {
         json_t *r = json_object_get(receipt, "receipt");

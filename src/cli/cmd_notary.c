@@ -26,7 +26,7 @@ static const char verify_usage[] = "notary verify (FILE | --hash HEX) RECEIPT --
 static int fetch_genesis(const cli_args *a, cv_httpc *c, cv_genesis *g)
 {
     json_t *r = NULL;
-    if (cv_httpc_call(c, "genesis", NULL, &r, NULL) != CV_OK)
+    if (cli_rpc(c, "genesis", json_object(), &r) != CV_OK)
         return cli_fail_cv(a);
     const char *text = json_string_value(json_object_get(r, "genesis"));
     int rc = !text ? cli_fail(a, "the node's genesis reply lacks the genesis document")
@@ -64,7 +64,7 @@ static int anchor_receipt(const cli_args *a, cv_httpc *c, const cv_genesis *g, c
     cv_proof_anchor anchor;
     cv_proof_verdict v;
     cv_hex_encode(tx_hash, CV_HASH_LEN, hex);
-    if (cv_httpc_call(c, "tx_get", json_pack("{s:s}", "hash", hex), &got, NULL) != CV_OK)
+    if (cli_rpc(c, "tx_get", json_pack("{s:s}", "hash", hex), &got) != CV_OK)
         return cli_fail_cv(a);
     int rc = cv_proof_anchor_from_rpc(got, &anchor);
     json_decref(got);
