@@ -6,26 +6,14 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/json.h"
 #include "proof/proof.h"
-
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char small[2 * CV_HASH_LEN + 1];
-    char *text = n <= CV_HASH_LEN ? small : malloc(2 * n + 1);
-    if (!text)
-        return NULL;
-    cv_hex_encode(p, n, text);
-    json_t *v = json_stringn(text, 2 * n);
-    if (text != small)
-        free(text);
-    return v;
-}
 
 static json_t *path_json(const cv_proof_path *path)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < path->n; i++)
-        if (json_array_append_new(a, hex_json(path->hashes[i], CV_HASH_LEN)) != 0) {
+        if (json_array_append_new(a, cv_json_hex(path->hashes[i], CV_HASH_LEN)) != 0) {
             json_decref(a);
             a = NULL;
         }
@@ -35,29 +23,29 @@ static json_t *path_json(const cv_proof_path *path)
 static json_t *chain_json(const cv_proof *p)
 {
     return json_pack("{s:s, s:s, s:o}", "chain_id", p->chain_id, "suite", cv_suite_name(p->suite), "genesis_hash",
-                     hex_json(p->genesis_hash, CV_HASH_LEN));
+                     cv_json_hex(p->genesis_hash, CV_HASH_LEN));
 }
 
 static json_t *file_json(const cv_proof *p)
 {
-    return json_pack("{s:o, s:I, s:I, s:o, s:o}", "hash", hex_json(p->file_hash, CV_HASH_LEN), "index",
+    return json_pack("{s:o, s:I, s:I, s:o, s:o}", "hash", cv_json_hex(p->file_hash, CV_HASH_LEN), "index",
                      (json_int_t)p->file_index, "count", (json_int_t)p->file_count, "path", path_json(&p->file_path),
-                     "root", hex_json(p->batch_root, CV_HASH_LEN));
+                     "root", cv_json_hex(p->batch_root, CV_HASH_LEN));
 }
 
 static json_t *stamp_json(const cv_proof *p)
 {
-    return json_pack("{s:o, s:o, s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "tx", hex_json(p->tx.data, p->tx.len), "tx_hash",
-                     hex_json(p->tx_hash, CV_HASH_LEN), "stamper", p->stamper, "org", p->org, "label", p->label,
+    return json_pack("{s:o, s:o, s:s, s:s, s:s, s:I, s:o, s:o, s:o}", "tx", cv_json_hex(p->tx.data, p->tx.len), "tx_hash",
+                     cv_json_hex(p->tx_hash, CV_HASH_LEN), "stamper", p->stamper, "org", p->org, "label", p->label,
                      "index", (json_int_t)p->tx_index, "tx_path", path_json(&p->tx_path), "result",
-                     hex_json(p->result.data, p->result.len), "result_path", path_json(&p->result_path));
+                     cv_json_hex(p->result.data, p->result.len), "result_path", path_json(&p->result_path));
 }
 
 static json_t *block_json(const cv_proof *p)
 {
     return json_pack("{s:I, s:s, s:o, s:o, s:o}", "height", (json_int_t)p->height, "time", p->time, "hash",
-                     hex_json(p->block_hash, CV_HASH_LEN), "header", hex_json(p->header.data, p->header.len), "cert",
-                     hex_json(p->cert.data, p->cert.len));
+                     cv_json_hex(p->block_hash, CV_HASH_LEN), "header", cv_json_hex(p->header.data, p->header.len), "cert",
+                     cv_json_hex(p->cert.data, p->cert.len));
 }
 
 static json_t *validators_json(const cv_proof *p)
@@ -66,7 +54,7 @@ static json_t *validators_json(const cv_proof *p)
     for (size_t i = 0; list && i < p->nvalidators; i++) {
         const cv_proof_validator *v = &p->validators[i];
         json_t *item = json_pack("{s:s, s:o, s:I, s:s}", "address", v->address, "public_key",
-                                 hex_json(v->public_key, v->public_key_len), "power", (json_int_t)v->power, "org",
+                                 cv_json_hex(v->public_key, v->public_key_len), "power", (json_int_t)v->power, "org",
                                  v->org);
         if (json_array_append_new(list, item) != 0) {
             json_decref(list);
