@@ -57,83 +57,7 @@ static int check_file(const cv_proof *p, const uint8_t file_hash[CV_HASH_LEN])
     return rc;
 }
 
-/* Step 6: the transaction is a signed notary.stamp, on this chain, of the
- * batch hash of file.count files under file.root, with the stamper and label
- * the receipt names. */
-static int check_tx(const cv_proof *p, const cv_proof_stamp_facts *st)
-{
-    char a[17], b[17];
-    if (strcmp(st->tx.chain_id, p->chain_id) != 0)
-        return cv_fail(CV_EINVAL, "stamp.tx is for chain \"%s\", not \"%s\"", st->tx.chain_id, p->chain_id);
-    if (cv_tx_verify(&st->tx) != CV_OK)
-        return cv_fail(CV_EBADSIG, "stamp.tx: its signature does not verify for its sender's key");
-    uint8_t batch[CV_HASH_LEN];
-    int rc = cv_proof_batch_hash(p->suite, p->batch_root, p->file_count, batch);
-    if (rc)
-        return rc;
-    if (memcmp(st->stamped, batch, CV_HASH_LEN) != 0)
-        return cv_fail(CV_EINVAL, "file.root, file.count: the transaction stamps %s..., not the batch hash %s... "
-                                  "of file.count files under file.root",
-                       short_hex(st->stamped, a), short_hex(batch, b));
-    if (strcmp(st->stamper, p->stamper) != 0)
-        return cv_fail(CV_EINVAL, "stamp.stamper: the receipt says %s, the transaction is signed by %s", p->stamper,
-                       st->stamper);
-    if (strcmp(st->label, p->label) != 0)
-        return cv_fail(CV_EINVAL, "stamp.label: the receipt says \"%s\", the transaction's label is \"%s\"", p->label,
-                       st->label);
-    return CV_OK;
-}
-
-/* Step 7: the receipt entry is the transaction's, and says it succeeded. */
-static int check_result(const cv_proof *p, const cv_proof_stamp_facts *st, const cv_proof_result_facts *r)
-{
-    char stamped[2 * CV_HASH_LEN + 1];
-    cv_hex_encode(st->stamped, CV_HASH_LEN, stamped);
-    if (memcmp(r->tx_hash, p->tx_hash, CV_HASH_LEN) != 0)
-        return cv_fail(CV_EINVAL, "stamp.result is the receipt of another transaction than stamp.tx");
-    if (r->status != 0)
-        return cv_fail(CV_EINVAL, "stamp.result: the stamp transaction failed: %s", r->error);
-    if (!r->stamped || strcmp(r->hash, stamped) != 0)
-        return cv_fail(CV_EINVAL, "stamp.result records no notary stamp of the hash stamp.tx stamps");
-    if (strcmp(r->org, p->org) != 0)
-        return cv_fail(CV_EINVAL, "stamp.org: the receipt says \"%s\", the chain recorded \"%s\"", p->org, r->org);
-    return CV_OK;
-}
-
-/* Step 8: the header says what the receipt says of the block. */
-static int check_header(const cv_proof *p, const cv_proof_header_facts *h)
-{
-    if (strcmp(h->header.chain_id, p->chain_id) != 0)
-        return cv_fail(CV_EINVAL, "block.header is for chain \"%s\", not \"%s\"", h->header.chain_id, p->chain_id);
-    if (h->header.height != p->height)
-        return cv_fail(CV_EINVAL, "block.height: the receipt says %llu, the header %llu", (unsigned long long)p->height,
-                       (unsigned long long)h->header.height);
-    if (strcmp(h->time, p->time) != 0)
-        return cv_fail(CV_EINVAL, "block.time: the receipt says %s, the header %s", p->time, h->time);
-    return CV_OK;
-}
-
-/* Step 5: the transaction and its receipt entry are in the block. */
-static int check_inclusion(const cv_proof *p, const cv_proof_stamp_facts *st, const cv_header *h)
-{
-    uint8_t leaf[CV_HASH_LEN], entry[CV_HASH_LEN];
-    if (memcmp(st->tx.hash, p->tx_hash, CV_HASH_LEN) != 0)
-        return cv_fail(CV_EINVAL, "stamp.tx_hash does not match stamp.tx (one of them was changed)");
-    int rc = cv_merkle_leaf_hash(p->suite, p->tx_hash, CV_HASH_LEN, leaf);
-    if (!rc && cv_merkle_verify(p->suite, leaf, p->tx_index, h->tx_count, &p->tx_path.hashes[0][0], p->tx_path.n,
-                                h->tx_root) != CV_OK)
-        return blame(CV_EINVAL, "stamp.index, stamp.tx_path: no path from stamp.tx to the header's tx root");
-    if (!rc)
-        rc = cv_hash(p->suite, p->result.data, p->result.len, entry);
-    if (!rc)
-        rc = cv_merkle_leaf_hash(p->suite, entry, CV_HASH_LEN, leaf);
-    if (!rc && cv_merkle_verify(p->suite, leaf, p->tx_index, h->tx_count, &p->result_path.hashes[0][0],
-                                p->result_path.n, h->receipt_root) != CV_OK)
-        return blame(CV_EINVAL, "stamp.result, stamp.result_path: no path from stamp.result to the header's "
-                                "receipt root");
-    return rc;
-}
-
+/* Validator i as the receipt lists it (got) and as the genesis file has it. */
 static int check_validator(const cv_proof_validator *got, const cv_proof_validator *want, size_t i)
 {
     const char *field = strcmp(got->address, want->address) != 0 ? "address"
@@ -194,6 +118,83 @@ static int check_cert(const cv_proof *p, const cv_genesis *g, const cv_proof_hea
         rc = note_signers(p, vs, out);
     free(vs);
     return rc;
+}
+
+/* Step 5: the transaction and its receipt entry are in the block. */
+static int check_inclusion(const cv_proof *p, const cv_proof_stamp_facts *st, const cv_header *h)
+{
+    uint8_t leaf[CV_HASH_LEN], entry[CV_HASH_LEN];
+    if (memcmp(st->tx.hash, p->tx_hash, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "stamp.tx_hash does not match stamp.tx (one of them was changed)");
+    int rc = cv_merkle_leaf_hash(p->suite, p->tx_hash, CV_HASH_LEN, leaf);
+    if (!rc && cv_merkle_verify(p->suite, leaf, p->tx_index, h->tx_count, &p->tx_path.hashes[0][0], p->tx_path.n,
+                                h->tx_root) != CV_OK)
+        return blame(CV_EINVAL, "stamp.index, stamp.tx_path: no path from stamp.tx to the header's tx root");
+    if (!rc)
+        rc = cv_hash(p->suite, p->result.data, p->result.len, entry);
+    if (!rc)
+        rc = cv_merkle_leaf_hash(p->suite, entry, CV_HASH_LEN, leaf);
+    if (!rc && cv_merkle_verify(p->suite, leaf, p->tx_index, h->tx_count, &p->result_path.hashes[0][0],
+                                p->result_path.n, h->receipt_root) != CV_OK)
+        return blame(CV_EINVAL, "stamp.result, stamp.result_path: no path from stamp.result to the header's "
+                                "receipt root");
+    return rc;
+}
+
+/* Step 6: the transaction is a signed notary.stamp, on this chain, of the
+ * batch hash of file.count files under file.root, with the stamper and label
+ * the receipt names. */
+static int check_tx(const cv_proof *p, const cv_proof_stamp_facts *st)
+{
+    char a[17], b[17];
+    if (strcmp(st->tx.chain_id, p->chain_id) != 0)
+        return cv_fail(CV_EINVAL, "stamp.tx is for chain \"%s\", not \"%s\"", st->tx.chain_id, p->chain_id);
+    if (cv_tx_verify(&st->tx) != CV_OK)
+        return cv_fail(CV_EBADSIG, "stamp.tx: its signature does not verify for its sender's key");
+    uint8_t batch[CV_HASH_LEN];
+    int rc = cv_proof_batch_hash(p->suite, p->batch_root, p->file_count, batch);
+    if (rc)
+        return rc;
+    if (memcmp(st->stamped, batch, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "file.root, file.count: the transaction stamps %s..., not the batch hash %s... "
+                                  "of file.count files under file.root",
+                       short_hex(st->stamped, a), short_hex(batch, b));
+    if (strcmp(st->stamper, p->stamper) != 0)
+        return cv_fail(CV_EINVAL, "stamp.stamper: the receipt says %s, the transaction is signed by %s", p->stamper,
+                       st->stamper);
+    if (strcmp(st->label, p->label) != 0)
+        return cv_fail(CV_EINVAL, "stamp.label: the receipt says \"%s\", the transaction's label is \"%s\"", p->label,
+                       st->label);
+    return CV_OK;
+}
+
+/* Step 7: the receipt entry is the transaction's, and says it succeeded. */
+static int check_result(const cv_proof *p, const cv_proof_stamp_facts *st, const cv_proof_result_facts *r)
+{
+    char stamped[2 * CV_HASH_LEN + 1];
+    cv_hex_encode(st->stamped, CV_HASH_LEN, stamped);
+    if (memcmp(r->tx_hash, p->tx_hash, CV_HASH_LEN) != 0)
+        return cv_fail(CV_EINVAL, "stamp.result is the receipt of another transaction than stamp.tx");
+    if (r->status != 0)
+        return cv_fail(CV_EINVAL, "stamp.result: the stamp transaction failed: %s", r->error);
+    if (!r->stamped || strcmp(r->hash, stamped) != 0)
+        return cv_fail(CV_EINVAL, "stamp.result records no notary stamp of the hash stamp.tx stamps");
+    if (strcmp(r->org, p->org) != 0)
+        return cv_fail(CV_EINVAL, "stamp.org: the receipt says \"%s\", the chain recorded \"%s\"", p->org, r->org);
+    return CV_OK;
+}
+
+/* Step 8: the header says what the receipt says of the block. */
+static int check_header(const cv_proof *p, const cv_proof_header_facts *h)
+{
+    if (strcmp(h->header.chain_id, p->chain_id) != 0)
+        return cv_fail(CV_EINVAL, "block.header is for chain \"%s\", not \"%s\"", h->header.chain_id, p->chain_id);
+    if (h->header.height != p->height)
+        return cv_fail(CV_EINVAL, "block.height: the receipt says %llu, the header %llu", (unsigned long long)p->height,
+                       (unsigned long long)h->header.height);
+    if (strcmp(h->time, p->time) != 0)
+        return cv_fail(CV_EINVAL, "block.time: the receipt says %s, the header %s", p->time, h->time);
+    return CV_OK;
 }
 
 int cv_proof_verify(const cv_proof *p, const cv_genesis *g, const uint8_t file_hash[CV_HASH_LEN], cv_proof_verdict *out)
