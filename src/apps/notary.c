@@ -93,6 +93,8 @@ static int m_stamp(cv_call *call, const cv_arg *a)
         rc = cv_event_attr(&ev, "hash", hex);
     if (!rc)
         rc = cv_event_attr(&ev, "label", r.label);
+    if (!rc)
+        rc = cv_event_attr(&ev, "org", r.org); /* so that a receipt proves the stamper's organisation */
     return rc ? rc : cv_call_emit(call, &ev);
 }
 

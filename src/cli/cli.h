@@ -11,7 +11,7 @@
 #include "crypto/suite.h"
 #include "rpc/httpc.h"
 
-#define CLI_MAX_POS 16
+#define CLI_MAX_POS 1024
 
 typedef struct {
     const char *name;  /* "--suite" */
@@ -53,14 +53,18 @@ int cli_passphrase(const cli_args *a, int required, int confirm, char *out, size
 /* Reads a file argument ("-" is standard input) into out, at most max bytes. */
 int cli_read_input(const cli_args *a, const char *path, size_t max, cv_buf *out);
 
-/* ---- client commands (cmd_client.c) ---------------------------------------- */
-/* cv_httpc_call that steals params (NULL: out of memory). */
+/* ---- talking to a node (cmd_client.c) ------------------------------------ */
+
+/* The options every client command takes. */
+#define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
+
+/* Calls method with params (taken, even on failure; NULL: out of memory). */
 int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result);
-/* Connects to the node of --rpc URL, --home DIR or the local demo. */
+/* Connects to the node named by --rpc URL, --home DIR, or the local demo. */
 int cli_open_client(const cli_args *a, cv_httpc *c);
-/* Calls method and prints its result as JSON; steals params. */
+/* Calls method and prints its result as JSON; takes params. */
 int cli_call_print(const cli_args *a, const char *method, json_t *params);
-/* The key of --key KEYFILE (asking for its passphrase if it is encrypted). */
+/* Loads the key file of --key (asking for a passphrase if it is sealed). */
 int cli_load_key(const cli_args *a, cv_keypair *key);
 /* Signs contract.method with encoded args for the chain c serves, valid for
  * the next 100 blocks: the signed transaction into raw, its hash as hex. */
@@ -69,6 +73,11 @@ int cli_sign_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const cha
 /* Waits for a sent transaction and prints "what: tx HASH in block N: ok"
  * (or its error, returning 1). */
 int cli_wait_tx(const cli_args *a, cv_httpc *c, const char *what, const char *hash_hex);
+/* Signs contract.method(args) with the key, sends it, and unless --no-wait
+ * waits for its receipt; prints the outcome; its hash goes to tx_hash.
+ * Returns 1 if it failed (or was committed with a failed receipt). */
+int cli_send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract, const char *method,
+                const json_t *args, uint8_t tx_hash[CV_HASH_LEN]);
 
 /* Writes text as a QR code PNG (qr_png.c). */
 int cli_qr_png(const char *text, const char *path);

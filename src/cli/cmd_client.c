@@ -1,6 +1,7 @@
 /* cmd_client.c: commands that talk to a node over JSON-RPC: status, block,
- * tx, call, send, notary stamp. The node is found from --rpc URL, or from
- * --home DIR (that node's config), or else the local demo node. */
+ * tx, call, send; and the client helpers other commands share (cli.h). The
+ * node is found from --rpc URL, or from --home DIR (that node's config), or
+ * else the local demo node. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,10 @@
 #define WAIT_MS 30000
 #define EXPIRY_BLOCKS 100 /* default validity of a sent transaction */
 
-/* The options every client command takes. */
-#define CLIENT_OPTS {"--rpc", 1, NULL}, {"--home", 1, NULL}
-
 int cli_rpc(cv_httpc *c, const char *method, json_t *params, json_t **result)
 {
-    int rc = params ? cv_httpc_call(c, method, params, result, NULL) : cv_fail(CV_ENOMEM, "out of memory");
+    int rc = params ? cv_httpc_call(c, method, params, result, NULL)
+                    : cv_fail(CV_ENOMEM, "out of memory building the %s request", method);
     json_decref(params);
     return rc;
 }
@@ -64,11 +63,10 @@ int cli_call_print(const cli_args *a, const char *method, json_t *params)
         json_decref(params);
         return rc;
     }
-    if (cv_httpc_call(&c, method, params, &result, NULL) != CV_OK)
+    if (cli_rpc(&c, method, params, &result) != CV_OK)
         rc = cli_fail_cv(a);
     else
         print_json(result);
-    json_decref(params);
     json_decref(result);
     cv_httpc_close(&c);
     return rc;
@@ -211,10 +209,8 @@ int cli_wait_tx(const cli_args *a, cv_httpc *c, const char *what, const char *ha
     return rc;
 }
 
-/* Signs contract.method(args) with the key, sends it, and unless --no-wait
- * waits for its receipt; prints the outcome. Returns 1 if it failed. */
-static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract,
-                   const char *method, const json_t *args)
+int cli_send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const char *contract, const char *method,
+                const json_t *args, uint8_t tx_hash[CV_HASH_LEN])
 {
     cv_buf enc_args = {0}, raw = {0};
     char *hex = NULL, hash_hex[2 * CV_HASH_LEN + 1], what[2 * CV_NAME_MAX + 2];
@@ -223,6 +219,8 @@ static int send_tx(const cli_args *a, cv_httpc *c, const cv_keypair *key, const 
     if (cv_exec_args_from_json(contract, method, args, &enc_args) != CV_OK)
         return cli_fail_cv(a);
     rc = cli_sign_tx(a, c, key, contract, method, &enc_args, &raw, hash_hex);
+    if (!rc)
+        cv_hex_decode(hash_hex, tx_hash, CV_HASH_LEN);
     if (!rc && !(hex = malloc(2 * raw.len + 1)))
         rc = cli_fail(a, "out of memory");
     if (!rc) {
@@ -251,61 +249,15 @@ int cmd_send(int argc, char **argv)
     json_t *args = NULL;
     cv_keypair key;
     cv_httpc c;
+    uint8_t hash[CV_HASH_LEN];
     if (rc || (rc = parse_args_json(&a, a.npos > 2 ? a.pos[2] : NULL, &args)))
         return rc;
     if (!(rc = cli_load_key(&a, &key))) {
         if (!(rc = cli_open_client(&a, &c)))
-            rc = send_tx(&a, &c, &key, a.pos[0], a.pos[1], args);
+            rc = cli_send_tx(&a, &c, &key, a.pos[0], a.pos[1], args, hash);
         cv_httpc_close(&c);
         cv_key_wipe(&key);
     }
     json_decref(args);
-    return rc;
-}
-
-/* Hashes a file with the suite, as hex. */
-static int file_digest_hex(const cli_args *a, cv_suite suite, const char *path, char hex[2 * CV_HASH_LEN + 1])
-{
-    cv_buf data = {0};
-    uint8_t digest[CV_HASH_LEN];
-    if (cli_read_input(a, path, (size_t)1 << 32, &data))
-        return 1;
-    int rc = cv_hash(suite, data.data, data.len, digest) == CV_OK ? 0 : cli_fail_cv(a);
-    cv_buf_free(&data);
-    cv_hex_encode(digest, CV_HASH_LEN, hex);
-    return rc;
-}
-
-int cmd_notary(int argc, char **argv)
-{
-    cli_opt opts[] = {CLIENT_OPTS, {"--key", 1, NULL}, {"--passphrase-file", 1, NULL}, {"--label", 1, NULL},
-                      {"--no-wait", 0, NULL}};
-    cli_args a = {"notary", "notary stamp FILE... --key KEYFILE [--label TEXT] [--rpc URL | --home DIR]", opts, 6,
-                  {0}, 0};
-    int rc = cli_parse(&a, argc, argv, 2, CLI_MAX_POS);
-    if (rc)
-        return rc;
-    if (strcmp(a.pos[0], "stamp") != 0)
-        return cli_usage(&a, "unknown notary command \"%s\"", a.pos[0]);
-    cv_keypair key;
-    cv_httpc c;
-    if ((rc = cli_load_key(&a, &key)))
-        return rc;
-    if ((rc = cli_open_client(&a, &c))) {
-        cv_key_wipe(&key);
-        return rc;
-    }
-    const char *label = cli_get(&a, "--label");
-    for (int i = 1; i < a.npos && !rc; i++) {
-        char hex[2 * CV_HASH_LEN + 1];
-        if ((rc = file_digest_hex(&a, key.suite, a.pos[i], hex)))
-            break;
-        json_t *args = json_pack("{s:s, s:s}", "hash", hex, "label", label ? label : "");
-        printf("%s  %s\n", hex, a.pos[i]);
-        rc = send_tx(&a, &c, &key, "notary", "stamp", args);
-        json_decref(args);
-    }
-    cv_httpc_close(&c);
-    cv_key_wipe(&key);
     return rc;
 }

@@ -26,7 +26,7 @@ static const command commands[] = {
     {"tx", cmd_tx, "a transaction with its receipt and inclusion proof: tx HASH"},
     {"call", cmd_call, "a read-only contract call: call CONTRACT METHOD '{JSON args}'"},
     {"send", cmd_send, "sign and send a transaction: send --key KEY CONTRACT METHOD '{JSON args}'"},
-    {"notary", cmd_notary, "stamp files: notary stamp FILE... --key KEY"},
+    {"notary", cmd_notary, "stamp files (notary stamp FILE... --key KEY), verify a receipt offline (notary verify)"},
     {"trace", cmd_trace, "traceability: trace record|history|recall-impact|event|id|code|qr (EPCIS 2.0)"},
     {"version", cmd_version, "print the version"},
     {"selftest", cmd_selftest, "run the crypto known-answer self-test"},

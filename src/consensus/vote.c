@@ -292,3 +292,19 @@ int cv_cert_verify(cv_suite suite, const char *chain_id, const cv_valset *vs, ui
                        (unsigned long long)power, (unsigned long long)vs->total);
     return CV_OK;
 }
+
+int cv_cert_sign_single(const char *chain_id, const cv_keypair *key, uint32_t validator, uint64_t height,
+                        const uint8_t block_hash[CV_HASH_LEN], cv_buf *out)
+{
+    cv_vote v = {.type = CV_VOTE_PRECOMMIT, .height = height, .round = 0, .validator = validator};
+    cv_cert c = {.height = height, .round = 0, .n = 1};
+    cv_buf msg = {0};
+    memcpy(v.hash, block_hash, CV_HASH_LEN);
+    memcpy(c.hash, block_hash, CV_HASH_LEN);
+    c.sigs[0].validator = validator;
+    int rc = cv_vote_sign_bytes(chain_id, &v, &msg);
+    if (!rc)
+        rc = cv_sign(key, msg.data, msg.len, &c.sigs[0].sig);
+    cv_buf_free(&msg);
+    return rc ? rc : cv_cert_encode(&c, out);
+}

@@ -25,7 +25,10 @@
  *
  * A commit certificate holds the precommit signatures, for the block's hash
  * at (height, round), of validators holding more than two thirds of the
- * height's voting power: anyone with the validator set can check it.
+ * height's voting power: anyone with the validator set can check it. BFT
+ * gathers them from the validators' votes; a chain with one validator (the
+ * solo engine) signs its one precommit itself (cv_cert_sign_single), so every
+ * block of every chain is certified alike.
  *
  * Decoders are strict: anything but the canonical encoding, an out-of-range
  * value or a malformed signature for the suite is CV_EDECODE with a message
@@ -106,5 +109,10 @@ int cv_cert_decode(cv_suite suite, const uint8_t *p, size_t len, cv_cert *out);
  * not enough power) or CV_EBADSIG, with a message saying which. */
 int cv_cert_verify(cv_suite suite, const char *chain_id, const cv_valset *vs, uint64_t height,
                    const uint8_t block_hash[CV_HASH_LEN], const uint8_t *cert, size_t len);
+/* Appends to out the certificate of block_hash at (height, round 0) holding
+ * one precommit, signed with key, the validator at index `validator` of the
+ * height's set: what a single validator's chain stores with each block. */
+int cv_cert_sign_single(const char *chain_id, const cv_keypair *key, uint32_t validator, uint64_t height,
+                        const uint8_t block_hash[CV_HASH_LEN], cv_buf *out);
 
 #endif

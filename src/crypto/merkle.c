@@ -4,7 +4,7 @@
  * Roots are computed left to right with a stack of complete subtrees, one per
  * bit of the leaf count, instead of by recursion: the same tree as RFC 6962's
  * recursive split, in O(log n) memory. Each call hashes through one reused
- * cv_hasher. */
+ * cv_hasher. A cv_merkle_tree keeps every level instead, for many paths. */
 #include "crypto/merkle.h"
 
 #include <stdlib.h>
@@ -160,62 +160,72 @@ int cv_merkle_verify(cv_suite suite, const uint8_t leaf_hash[H], uint64_t index,
     return CV_OK;
 }
 
-/* ---- whole trees ------------------------------------------------------------- */
-
-/* Level by level from the leaves: pairs are hashed and a last odd node moves
- * up unchanged, which gives RFC 6962's tree (its largest-power-of-two split). */
-int cv_merkle_tree_build(cv_suite suite, const uint8_t *leaf_hashes, size_t n, cv_merkle_tree *t)
+/* Fills level `level` of t from the one below it. */
+static int build_level(cv_hasher *h, cv_merkle_tree *t, size_t level)
 {
-    memset(t, 0, sizeof *t);
-    size_t total = 0;
-    for (size_t len = n; len > 1; len = (len + 1) / 2)
-        total += len;
-    total += 1;
-    if (n == 0 || !(t->nodes = malloc(total * H)))
-        return n ? cv_fail(CV_ENOMEM, "out of memory for a Merkle tree of %zu leaves", n)
-                 : cv_fail(CV_EINVAL, "a Merkle tree needs a leaf");
-    cv_hasher h;
-    int rc = cv_hasher_init(&h, suite);
-    memcpy(t->nodes, leaf_hashes, n * H);
-    t->len[0] = n;
-    for (size_t lv = 0; !rc && t->len[lv] > 1; lv++) {
-        const uint8_t *below = t->nodes + t->off[lv] * H;
-        size_t m = t->len[lv];
-        t->off[lv + 1] = t->off[lv] + m;
-        t->len[lv + 1] = (m + 1) / 2;
-        uint8_t *up = t->nodes + t->off[lv + 1] * H;
-        for (size_t i = 0; !rc && i + 1 < m; i += 2)
-            rc = node_hash(&h, below + i * H, below + (i + 1) * H, up + i / 2 * H);
-        if (m % 2)
-            memcpy(up + m / 2 * H, below + (m - 1) * H, H);
-        t->levels = lv + 1;
-    }
-    if (!rc)
-        t->levels++;
-    cv_hasher_free(&h);
-    if (rc)
-        cv_merkle_tree_free(t);
+    const uint8_t *below = t->nodes + t->offset[level - 1] * H;
+    size_t n = t->width[level - 1];
+    uint8_t *out = t->nodes + t->offset[level] * H;
+    int rc = CV_OK;
+    for (size_t i = 0; i + 1 < n && !rc; i += 2)
+        rc = node_hash(h, below + i * H, below + (i + 1) * H, out + (i / 2) * H);
+    if (!rc && (n & 1))
+        memcpy(out + (n / 2) * H, below + (n - 1) * H, H); /* unpaired: carried up */
     return rc;
 }
 
-int cv_merkle_tree_path(const cv_merkle_tree *t, size_t index, uint8_t *path, size_t *path_count)
+int cv_merkle_tree_build(cv_suite suite, const uint8_t *leaf_hashes, size_t n, cv_merkle_tree *out)
 {
-    *path_count = 0;
-    if (index >= t->len[0])
-        return cv_fail(CV_EINVAL, "leaf index %zu is outside a tree of %zu leaves", index, t->len[0]);
-    for (size_t lv = 0; lv + 1 < t->levels; lv++, index /= 2)
-        if ((index ^ 1) < t->len[lv])
-            memcpy(path + (*path_count)++ * H, t->nodes + (t->off[lv] + (index ^ 1)) * H, H);
-    return CV_OK;
-}
-
-const uint8_t *cv_merkle_tree_root(const cv_merkle_tree *t)
-{
-    return t->nodes + t->off[t->levels - 1] * H;
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return cv_fail(CV_EINVAL, "a Merkle tree needs at least one leaf");
+    size_t total = 0, width = n, levels = 0;
+    for (;; width = (width + 1) / 2) {
+        out->offset[levels] = total;
+        out->width[levels++] = width;
+        total += width;
+        if (width == 1)
+            break;
+    }
+    out->n = n;
+    out->levels = levels;
+    if (n > SIZE_MAX / (2 * H) || !(out->nodes = malloc(total * H)))
+        return cv_fail(CV_ENOMEM, "out of memory for a Merkle tree of %zu leaves", n);
+    memcpy(out->nodes, leaf_hashes, n * H);
+    cv_hasher h;
+    int rc = cv_hasher_init(&h, suite);
+    if (!rc) {
+        for (size_t level = 1; level < levels && !rc; level++)
+            rc = build_level(&h, out, level);
+        cv_hasher_free(&h);
+    }
+    if (rc)
+        cv_merkle_tree_free(out);
+    return rc;
 }
 
 void cv_merkle_tree_free(cv_merkle_tree *t)
 {
     free(t->nodes);
     memset(t, 0, sizeof *t);
+}
+
+const uint8_t *cv_merkle_tree_root(const cv_merkle_tree *t)
+{
+    return t->nodes + t->offset[t->levels - 1] * H;
+}
+
+int cv_merkle_tree_path(const cv_merkle_tree *t, size_t index, uint8_t *path, size_t *path_count)
+{
+    *path_count = 0;
+    if (index >= t->n)
+        return cv_fail(CV_EINVAL, "leaf index %zu is outside a tree of %zu leaves", index, t->n);
+    size_t count = 0;
+    for (size_t level = 0; level + 1 < t->levels; level++, index /= 2) {
+        size_t sibling = index ^ 1;
+        if (sibling < t->width[level]) /* else this node is carried up: no hash on the path */
+            memcpy(path + count++ * H, t->nodes + (t->offset[level] + sibling) * H, H);
+    }
+    *path_count = count;
+    return CV_OK;
 }

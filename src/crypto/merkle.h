@@ -46,20 +46,26 @@ int cv_merkle_verify(cv_suite suite, const uint8_t leaf_hash[CV_HASH_LEN], uint6
                      uint64_t n, const uint8_t *path, size_t path_count,
                      const uint8_t root[CV_HASH_LEN]);
 
-/* A whole tree kept in memory, for many audit paths of one tree: building
- * costs n - 1 node hashes, each path then none. */
+/* A whole tree kept in memory, for the audit paths of many of its leaves (a
+ * batch of stamped files): level 0 holds the n leaf hashes, each level above
+ * the node hashes of adjacent pairs of the level below, and a level's
+ * unpaired last node is carried up unchanged. That is exactly RFC 6962's tree
+ * (its split at the largest power of two below n leaves the same nodes), in
+ * about 2n hashes of memory; a path then costs O(log n) instead of O(n). */
 typedef struct {
-    uint8_t *nodes;                          /* every level, leaves first */
-    size_t off[CV_MERKLE_MAX_DEPTH + 1];     /* first node of each level */
-    size_t len[CV_MERKLE_MAX_DEPTH + 1];     /* nodes of each level */
-    size_t levels;                           /* the root's level + 1 */
+    size_t n;                                    /* leaves (at least 1) */
+    size_t levels;                               /* the root's level + 1 */
+    size_t offset[CV_MERKLE_MAX_DEPTH + 1];      /* first node of each level, in nodes */
+    size_t width[CV_MERKLE_MAX_DEPTH + 1];       /* nodes of each level */
+    uint8_t *nodes;                              /* owned: every level, bottom up */
 } cv_merkle_tree;
 
-/* Builds the tree of n >= 1 leaf hashes. */
-int cv_merkle_tree_build(cv_suite suite, const uint8_t *leaf_hashes, size_t n, cv_merkle_tree *t);
+/* Builds the tree of n >= 1 leaf hashes; free it with cv_merkle_tree_free. */
+int cv_merkle_tree_build(cv_suite suite, const uint8_t *leaf_hashes, size_t n, cv_merkle_tree *out);
+void cv_merkle_tree_free(cv_merkle_tree *t);
+/* The root (the last level's only node), as cv_merkle_root gives it. */
+const uint8_t *cv_merkle_tree_root(const cv_merkle_tree *t);
 /* The audit path of leaf index, as cv_merkle_proof gives it. */
 int cv_merkle_tree_path(const cv_merkle_tree *t, size_t index, uint8_t *path, size_t *path_count);
-const uint8_t *cv_merkle_tree_root(const cv_merkle_tree *t);
-void cv_merkle_tree_free(cv_merkle_tree *t);
 
 #endif

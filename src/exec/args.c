@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/json.h"
 #include "codec/codec.h"
 #include "exec/internal.h"
 
@@ -244,17 +245,6 @@ int cv_exec_args_from_json(const char *contract, const char *method, const json_
 
 /* ---- encoding -> JSON ---------------------------------------------------------- */
 
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-    char *hex = malloc(2 * n + 1);
-    if (!hex)
-        return NULL;
-    cv_hex_encode(p, n, hex);
-    json_t *v = json_string(hex);
-    free(hex);
-    return v;
-}
-
 static json_t *arg_json(const cv_arg_spec *spec, const cv_arg *a)
 {
     char dec[24];
@@ -265,7 +255,7 @@ static json_t *arg_json(const cv_arg_spec *spec, const cv_arg *a)
         snprintf(dec, sizeof dec, "%" PRIu64, a->u);
         return json_string(dec);
     case CV_ARG_STR: return json_stringn(a->s, a->len);
-    default: return hex_json(a->b, a->len);
+    default: return cv_json_hex(a->b, a->len);
     }
 }
 

@@ -20,6 +20,7 @@
 struct cv_node {
     cv_node_config cfg;
     cv_genesis genesis;
+    cv_buf genesis_text;                  /* the genesis file's bytes (its hash is the genesis hash) */
     cv_keypair key;
     uint8_t self_addr[CV_ADDR_LEN];
     /* The validator sets of the next two heights (tip + 1 and tip + 2: a

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/err.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "crypto/keyfile.h"
 #include "ledger/block.h"
@@ -123,7 +124,9 @@ static int open_parts(cv_node *n)
 {
     char path[2200];
     cv_node_home_path(&n->cfg, n->cfg.genesis_file, path, sizeof path);
-    int rc = cv_genesis_load(path, &n->genesis);
+    int rc = cv_file_read(path, CV_GENESIS_MAX, &n->genesis_text);
+    if (!rc)
+        rc = cv_genesis_parse((const char *)n->genesis_text.data, n->genesis_text.len, &n->genesis);
     if (rc || (rc = load_genesis_validators(n)) || (rc = load_key(n)))
         return rc;
     cv_node_home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
@@ -164,6 +167,9 @@ int cv_node_open(const cv_node_config *cfg, cv_node **out)
 int cv_node_start(cv_node *n)
 {
     char addr[CV_ADDR_STR_MAX];
+    if (n->cur_set.n == 1 && n->cfg.npeers == 0 && !cv_node_solo_validator(n))
+        return cv_fail(CV_EPERM, "this node's key is not the validator of this single-validator chain: "
+                                 "it could not certify blocks (use the node key named in genesis.json)");
     if (!cv_node_solo_validator(n) || n->cfg.npeers > 0) {
         int rc = cv_node_bft_start(n, &n->bft);
         if (rc)
@@ -197,6 +203,7 @@ void cv_node_close(cv_node *n)
     cv_pool_destroy(n->verify_pool);
     cv_store_close(n->store);
     cv_genesis_free(&n->genesis);
+    cv_buf_free(&n->genesis_text);
     cv_key_wipe(&n->key);
     pthread_cond_destroy(&n->committed);
     pthread_mutex_destroy(&n->mu);
@@ -209,6 +216,12 @@ const cv_chain *cv_node_chain(const cv_node *n) { return &n->genesis.chain; }
 cv_store *cv_node_store(cv_node *n) { return n->store; }
 const cv_state_source *cv_node_state(const cv_node *n) { return &n->src; }
 const cv_node_config *cv_node_get_config(const cv_node *n) { return &n->cfg; }
+
+const char *cv_node_genesis_text(const cv_node *n, size_t *len)
+{
+    *len = n->genesis_text.len;
+    return (const char *)n->genesis_text.data;
+}
 
 static uint64_t current_height(cv_node *n)
 {

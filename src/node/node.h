@@ -63,6 +63,8 @@ cv_store *cv_node_store(cv_node *n);
 /* The source reading committed state, for queries. */
 const cv_state_source *cv_node_state(const cv_node *n);
 const cv_node_config *cv_node_get_config(const cv_node *n);
+/* The genesis file's bytes as the node read them at open (not NUL-terminated). */
+const char *cv_node_genesis_text(const cv_node *n, size_t *len);
 
 /* Admits encoded transactions into the mempool. For each i, results[i] is
  * CV_OK or the reason it was refused (with a message in errors[i], which has

@@ -1,10 +1,13 @@
 /* solo.c: the single-validator engine's thread: asks the solo state machine
- * (consensus/solo.h) when to cut a block, then builds and commits it. */
+ * (consensus/solo.h) when to cut a block, then builds it, certifies it with
+ * the validator's one precommit (cv_cert_sign_single, the commit
+ * certificate of consensus/vote.h) and commits it with its certificate. */
 #include <stdlib.h>
 
 #include "base/err.h"
 #include "base/log.h"
 #include "consensus/solo.h"
+#include "consensus/vote.h"
 #include "node/internal.h"
 
 static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_ms)
@@ -16,6 +19,21 @@ static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_
         *interval_ms = cv_param_find("block_interval_ms")->def;
     if (cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
         atomic_store(&n->tx_max_bytes, tx_max);
+}
+
+/* Commits b with its certificate signed by this node, the only validator. */
+static int certify_and_commit(cv_node *n, cv_node_block *b)
+{
+    cv_buf cert = {0};
+    int self = cv_valset_find_key(&n->cur_set, &n->key.pub);
+    int rc = self >= 0 ? CV_OK : cv_fail(CV_EPERM, "this node's key is not the chain's validator");
+    if (!rc)
+        rc = cv_cert_sign_single(n->genesis.chain.chain_id, &n->key, (uint32_t)self, b->header.height, b->hash,
+                                 &cert);
+    if (!rc)
+        rc = cv_node_commit(n, b, cert.data, cert.len);
+    cv_buf_free(&cert);
+    return rc;
 }
 
 void *cv_node_solo_main(void *arg)
@@ -41,7 +59,7 @@ void *cv_node_solo_main(void *arg)
         int rc = cv_node_build(n, max_txs, &b);
         if (!rc) {
             if (b.ntx > 0) /* all may have expired */
-                rc = cv_node_commit(n, &b, NULL, 0);
+                rc = certify_and_commit(n, &b);
             cv_node_block_free(&b);
         }
         if (rc) {

@@ -79,6 +79,7 @@ typedef struct {
     uint8_t hash[CV_HASH_LEN];
     uint8_t (*tx_hashes)[CV_HASH_LEN]; /* filled by cv_rpc_block_tx_hashes */
     cv_merkle_tree tree;                /* built by the first cv_rpc_tx_proof */
+    cv_merkle_tree receipt_tree;        /* likewise, over the receipt hashes */
 } cv_rpc_block;
 
 /* Loads and decodes the block at height (a cv_err on failure; free b either way). */
@@ -88,10 +89,11 @@ int cv_rpc_block_tx_hashes(cv_node *node, cv_rpc_block *b);
 void cv_rpc_block_free(cv_rpc_block *b);
 /* The block's commit certificate as hex, or null when it has none. */
 json_t *cv_rpc_block_cert(cv_node *node, uint64_t height);
-/* {index, tx_count, leaf, leaf_hash, path, tx_root, block_hash, header, cert}:
- * what a client needs to check that transaction index is in block b (whose
- * tx hashes are loaded), after checking that b's transactions give its
- * header's tx root. */
+/* {index, tx_count, leaf, leaf_hash, path, tx_root, block_hash, header, cert,
+ * header_raw, receipt_raw, receipt_path}: what a client needs to check that
+ * transaction index and its receipt are in block b (whose tx hashes are
+ * loaded), after checking that b's transactions and receipts give its
+ * header's roots. */
 int cv_rpc_tx_proof(cv_node *node, cv_rpc_block *b, uint32_t index, json_t **out);
 
 /* ---- trace.c: the trace application's methods and page ------------------ */

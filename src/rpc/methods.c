@@ -492,6 +492,16 @@ static int m_validators(cv_rpc_call *c, json_t **result)
     return give(c, reply, result);
 }
 
+static int m_genesis(cv_rpc_call *c, json_t **result)
+{
+    size_t len;
+    const char *text = cv_node_genesis_text(c->node, &len);
+    return give(c,
+                json_pack("{s:o, s:o}", "genesis_hash", cv_rpc_hex(cv_node_chain(c->node)->genesis_hash, CV_HASH_LEN),
+                          "genesis", json_stringn(text, len)),
+                result);
+}
+
 static int m_describe(cv_rpc_call *c, json_t **result)
 {
     return give(c, cv_exec_describe(), result);
@@ -514,6 +524,7 @@ static const cv_rpc_method methods[] = {
     {"trace_event", cv_rpc_m_trace_event, {"id", NULL}},
     {"trace_history", cv_rpc_m_trace_history, {"code", "limit", "documents", NULL}},
     {"trace_impact", cv_rpc_m_trace_impact, {"code", "limit", "documents", NULL}},
+    {"genesis", m_genesis, {NULL}},
     {"describe", m_describe, {NULL}},
 };
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "base/json.h"
 #include "exec/exec.h"
 #include "rpc/internal.h"
 
@@ -16,15 +17,7 @@
 
 json_t *cv_rpc_hex(const uint8_t *p, size_t n)
 {
-    char small[2 * CV_HASH_LEN + 1];
-    char *text = n <= CV_HASH_LEN ? small : malloc(2 * n + 1);
-    if (!text)
-        return NULL;
-    cv_hex_encode(p, n, text);
-    json_t *v = json_stringn_nocheck(text, 2 * n);
-    if (text != small)
-        free(text);
-    return v;
+    return cv_json_hex(p, n);
 }
 
 json_t *cv_rpc_u64(uint64_t v)

@@ -60,18 +60,34 @@ static int run_argv(char *const argv[], const char *log)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int e2e_run(const char *civitas, ...)
+static int run_va(const char *log, const char *civitas, va_list ap)
 {
     char *argv[32];
     int n = 0;
-    va_list ap;
-    va_start(ap, civitas);
     argv[n++] = (char *)civitas;
     for (char *arg; n < 31 && (arg = va_arg(ap, char *));)
         argv[n++] = arg;
-    va_end(ap);
     argv[n] = NULL;
-    return run_argv(argv, NULL);
+    return run_argv(argv, log);
+}
+
+int e2e_run(const char *civitas, ...)
+{
+    va_list ap;
+    va_start(ap, civitas);
+    int rc = run_va(NULL, civitas, ap);
+    va_end(ap);
+    return rc;
+}
+
+int e2e_run_log(const char *log, const char *civitas, ...)
+{
+    va_list ap;
+    unlink(log);
+    va_start(ap, civitas);
+    int rc = run_va(log, civitas, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* A base port with base + 10 * i free for i < n. */

@@ -49,6 +49,9 @@ void e2e_cleanup(e2e_chain *c);
 
 /* Runs `civitas ARGS...` (NULL-terminated) and returns its exit status. */
 int e2e_run(const char *civitas, ...);
+/* The same, with its standard output and error written to the file log
+ * (replaced). */
+int e2e_run_log(const char *log, const char *civitas, ...);
 
 /* Calls method; *result is a new reference. */
 int e2e_call(e2e_chain *c, const char *method, json_t *params, json_t **result);

@@ -873,6 +873,35 @@ static void make_validators(void)
         keys[cv_valset_find_key(vs, &k[i].pub)] = k[i];
 }
 
+/* A single validator's certificate (the solo engine's) is the certificate
+ * BFT would make from that validator's precommit in round 0, and
+ * cv_cert_verify accepts it for a one-validator set only. */
+static void test_single_certificate(void)
+{
+    block_t a = make_block('s', 1);
+    cv_valset_entry one = {keys[1].pub, 7};
+    cv_valset *solo = malloc(sizeof *solo);
+    CHECK_OK(cv_valset_init(solo, CV_SUITE_STD, &one, 1));
+    cv_buf single = {0}, bft = {0};
+    CHECK_OK(cv_cert_sign_single(CHAIN, &keys[1], 0, 9, a.hash, &single));
+    CHECK_OK(cv_cert_verify(CV_SUITE_STD, CHAIN, solo, 9, a.hash, single.data, single.len));
+    CHECK_ERR(cv_cert_verify(CV_SUITE_STD, CHAIN, solo, 10, a.hash, single.data, single.len), CV_EINVAL);
+    CHECK_ERR(cv_cert_verify(CV_SUITE_STD, "other-chain", solo, 9, a.hash, single.data, single.len), CV_EBADSIG);
+    CHECK_ERR(cv_cert_verify(CV_SUITE_STD, CHAIN, vs, 9, a.hash, single.data, single.len), CV_EBADSIG);
+    cv_cert c = {.height = 9, .round = 0, .n = 1};
+    cv_vote v = {.type = CV_VOTE_PRECOMMIT, .height = 9, .round = 0, .validator = 0};
+    memcpy(c.hash, a.hash, CV_HASH_LEN);
+    memcpy(v.hash, a.hash, CV_HASH_LEN);
+    CHECK_OK(cv_vote_sign_bytes(CHAIN, &v, &bft));
+    CHECK_OK(cv_sign(&keys[1], bft.data, bft.len, &c.sigs[0].sig));
+    cv_buf_reset(&bft);
+    CHECK_OK(cv_cert_encode(&c, &bft));
+    CHECK(single.len == bft.len && memcmp(single.data, bft.data, bft.len) == 0); /* Ed25519 is deterministic */
+    cv_buf_free(&single);
+    cv_buf_free(&bft);
+    free(solo);
+}
+
 int main(void)
 {
     CHECK_OK(cv_crypto_init());
@@ -896,6 +925,7 @@ int main(void)
     test_follower();
     test_certificates();
     test_cluster();
+    test_single_certificate();
     cv_buf_free(&msg);
     cv_buf_free(&rec_block);
     for (int i = 0; i < N; i++)

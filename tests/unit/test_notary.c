@@ -66,9 +66,10 @@ static void test_stamp_and_get(cv_suite suite)
     if (rec.nevents == 1) {
         const cv_event *ev = &rec.events[0];
         CHECK(strcmp(ev->contract, "notary") == 0 && strcmp(ev->name, "stamped") == 0);
-        CHECK(ev->nattrs == 2 && strcmp(ev->attrs[0].key, "hash") == 0 && strcmp(ev->attrs[0].value, hex) == 0);
+        CHECK(ev->nattrs == 3 && strcmp(ev->attrs[0].key, "hash") == 0 && strcmp(ev->attrs[0].value, hex) == 0);
         CHECK(strcmp(ev->attrs[1].key, "label") == 0 &&
               strcmp(ev->attrs[1].value, "contract v2 \xe5\x90\x88\xe5\x90\x8c") == 0);
+        CHECK(strcmp(ev->attrs[2].key, "org") == 0 && strcmp(ev->attrs[2].value, "org1") == 0);
     }
     cv_receipt_free(&rec);
     cv_exec_result_free(&r);

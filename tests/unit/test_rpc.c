@@ -21,6 +21,7 @@
 
 #include "base/file.h"
 #include "check.h"
+#include "consensus/vote.h"
 #include "crypto/keyfile.h"
 #include "crypto/merkle.h"
 #include "exec/exec.h"
@@ -330,6 +331,64 @@ static void check_header_hash(const json_t *header, const char *block_hash)
     free(hex);
 }
 
+/* The proof's header bytes hash to its block hash and decode to its
+ * header; its receipt is the transaction's, ok, and its path leads to the
+ * receipt root; its certificate is the validator's, for that block. */
+static void check_receipt_proof(const json_t *proof, const uint8_t tx_hash[CV_HASH_LEN])
+{
+    cv_buf header_raw = {0}, receipt_raw = {0}, cert = {0};
+    cv_header h;
+    cv_receipt r;
+    uint8_t block_hash[CV_HASH_LEN], want[CV_HASH_LEN], leaf[CV_HASH_LEN], hashes[CV_MERKLE_MAX_DEPTH * CV_HASH_LEN];
+    const json_t *path = json_object_get(proof, "receipt_path");
+    size_t count = json_array_size(path);
+    CHECK_OK(cv_hex_decode_buf(json_string_value(json_object_get(proof, "header_raw")), &header_raw));
+    CHECK_OK(cv_hash(CV_SUITE_STD, header_raw.data, header_raw.len, block_hash));
+    CHECK_OK(cv_hex_decode(json_string_value(json_object_get(proof, "block_hash")), want, CV_HASH_LEN));
+    CHECK(memcmp(block_hash, want, CV_HASH_LEN) == 0);
+    CHECK_OK(cv_header_decode(header_raw.data, header_raw.len, &h));
+    CHECK_OK(cv_hex_decode_buf(json_string_value(json_object_get(proof, "receipt_raw")), &receipt_raw));
+    CHECK_OK(cv_receipt_decode(receipt_raw.data, receipt_raw.len, &r));
+    CHECK(memcmp(r.tx_hash, tx_hash, CV_HASH_LEN) == 0 && r.status == 0);
+    cv_receipt_free(&r);
+    CHECK(count <= CV_MERKLE_MAX_DEPTH);
+    for (size_t i = 0; i < count && i < CV_MERKLE_MAX_DEPTH; i++)
+        CHECK_OK(cv_hex_decode(json_string_value(json_array_get(path, i)), hashes + i * CV_HASH_LEN, CV_HASH_LEN));
+    CHECK_OK(cv_hash(CV_SUITE_STD, receipt_raw.data, receipt_raw.len, want));
+    CHECK_OK(cv_merkle_leaf_hash(CV_SUITE_STD, want, CV_HASH_LEN, leaf));
+    CHECK_OK(cv_merkle_verify(CV_SUITE_STD, leaf, (uint64_t)json_integer_value(json_object_get(proof, "index")),
+                              h.tx_count, hashes, count, h.receipt_root));
+    /* A solo chain certifies its blocks too: one precommit of its validator. */
+    cv_valset_entry e = {node_key.pub, 10};
+    cv_valset *vs = malloc(sizeof *vs);
+    CHECK_OK(cv_valset_init(vs, CV_SUITE_STD, &e, 1));
+    CHECK_OK(cv_hex_decode_buf(json_string_value(json_object_get(proof, "cert")), &cert));
+    CHECK_OK(cv_cert_verify(CV_SUITE_STD, CHAIN_ID, vs, h.height, block_hash, cert.data, cert.len));
+    free(vs);
+    cv_buf_free(&header_raw);
+    cv_buf_free(&receipt_raw);
+    cv_buf_free(&cert);
+}
+
+/* genesis: the node's genesis file, which hashes to the genesis hash. */
+static void test_genesis(void)
+{
+    json_t *g = result_of("genesis", NULL), *st = result_of("status", NULL);
+    const char *text = json_string_value(json_object_get(g, "genesis"));
+    cv_genesis parsed;
+    char *hex = NULL;
+    CHECK(text != NULL);
+    CHECK_OK(cv_genesis_parse(text ? text : "", text ? strlen(text) : 0, &parsed));
+    hex = hex_text(parsed.chain.genesis_hash, CV_HASH_LEN);
+    CHECK(strcmp(hex, json_string_value(json_object_get(g, "genesis_hash"))) == 0);
+    CHECK(strcmp(hex, json_string_value(json_object_get(st, "genesis_hash"))) == 0);
+    CHECK(strcmp(parsed.chain.chain_id, CHAIN_ID) == 0);
+    free(hex);
+    cv_genesis_free(&parsed);
+    json_decref(g);
+    json_decref(st);
+}
+
 static void test_send_and_read(void)
 {
     cv_buf raw = {0};
@@ -362,6 +421,7 @@ static void test_send_and_read(void)
     CHECK(strcmp(json_string_value(json_object_get(json_object_get(tx, "args"), "hash")), fh_hex) == 0);
     CHECK(json_is_true(json_object_get(json_object_get(got, "receipt"), "ok")));
     check_proof(proof, hash);
+    check_receipt_proof(proof, hash);
     check_header_hash(json_object_get(proof, "header"), json_string_value(json_object_get(proof, "block_hash")));
 
     /* block_get by height and by hash agree with the proof; full decodes. */
@@ -876,6 +936,7 @@ int main(void)
     CHECK_OK(rc);
     if (rc == CV_OK) {
         test_status_and_describe();
+        test_genesis();
         test_send_and_read();
         test_refusals();
         test_bad_params();
