@@ -1,14 +1,15 @@
 /* load.c: the load generator for one node (bench_load).
  *
- * Pre-signs notary.stamp transactions, then sends them in tx_send_batch
- * requests over several connections (optionally at a fixed offered rate)
+ * Pre-signs notary.stamp transactions, then sends them in batches (POST /txs,
+ * one canonical encoding per batch, or with --json tx_send_batch requests
+ * with hex transactions) over several connections (optionally at a fixed offered rate)
  * while a watcher follows new blocks and timestamps each transaction's
  * commit. Reports committed transactions per second, commit latency (p50,
  * p99: from the send of its batch to the client seeing its block) and, in the
  * same run, this machine's signature-verify rate on all cores, the bound for
  * one node.
  *
- *   bench_load --home DIR [--txs N] [--conns C] [--batch B] [--rate TX_PER_S]
+ *   bench_load --home DIR [--txs N] [--conns C] [--batch B] [--rate TX_PER_S] [--json]
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,6 +21,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "codec/codec.h"
 #include "crypto/keyfile.h"
 #include "exec/exec.h"
 #include "ledger/tx.h"
@@ -43,7 +45,8 @@ typedef struct {
     cv_buf *raw;
     cv_tx *txs;
     hash_index *by_hash;
-    char **bodies; /* one JSON request per batch */
+    int json;       /* send JSON-RPC tx_send_batch requests, not POST /txs */
+    cv_buf *bodies; /* one request body per batch */
     size_t nbatches;
     /* measurements (ms on CLOCK_MONOTONIC) */
     double *sent_ms, *commit_ms;
@@ -141,13 +144,13 @@ static void presign(bench *b)
     qsort(b->by_hash, b->ntx, sizeof *b->by_hash, cmp_hash_index);
 }
 
-static void build_bodies(bench *b)
+/* Batch k's body: a tx_send_batch request, or {1: list of bytes}. */
+static void build_body(bench *b, size_t k, cv_buf *out)
 {
-    b->nbatches = (b->ntx + b->batch - 1) / b->batch;
-    b->bodies = calloc(b->nbatches, sizeof *b->bodies);
-    for (size_t k = 0; k < b->nbatches; k++) {
+    size_t first = k * b->batch, last = first + b->batch < b->ntx ? first + b->batch : b->ntx;
+    if (b->json) {
         json_t *txs = json_array();
-        for (size_t i = k * b->batch; i < b->ntx && i < (k + 1) * b->batch; i++) {
+        for (size_t i = first; i < last; i++) {
             char *hex = malloc(2 * b->raw[i].len + 1);
             cv_hex_encode(b->raw[i].data, b->raw[i].len, hex);
             json_array_append_new(txs, json_string(hex));
@@ -155,9 +158,28 @@ static void build_bodies(bench *b)
         }
         json_t *req = json_pack("{s:s, s:i, s:s, s:{s:o}}", "jsonrpc", "2.0", "id", (int)k, "method",
                                 "tx_send_batch", "params", "txs", txs);
-        b->bodies[k] = json_dumps(req, JSON_COMPACT);
+        char *text = json_dumps(req, JSON_COMPACT);
+        cv_buf_append(out, text, strlen(text));
+        free(text);
         json_decref(req);
+        return;
     }
+    cv_enc e;
+    cv_enc_init(&e, out);
+    cv_enc_list_begin(&e, 1, CV_CODEC_BYTES_LIST);
+    for (size_t i = first; i < last; i++)
+        cv_enc_bytes(&e, CV_CODEC_ITEM, b->raw[i].data, b->raw[i].len);
+    cv_enc_end(&e);
+    if (cv_enc_finish(&e) != CV_OK)
+        die("encode");
+}
+
+static void build_bodies(bench *b)
+{
+    b->nbatches = (b->ntx + b->batch - 1) / b->batch;
+    b->bodies = calloc(b->nbatches, sizeof *b->bodies);
+    for (size_t k = 0; k < b->nbatches; k++)
+        build_body(b, k, &b->bodies[k]);
 }
 
 /* This machine's verify rate over the pre-signed transactions, on threads. */
@@ -185,7 +207,9 @@ static void *sender_main(void *arg)
     bench *b = arg;
     cv_httpc c;
     cv_buf resp = {0};
-    cv_httpc_init(&c, b->url, 60000);
+    char url[160];
+    snprintf(url, sizeof url, "%s%s", b->url, b->json ? "" : "/txs");
+    cv_httpc_init(&c, url, 60000);
     for (;;) {
         size_t k = atomic_fetch_add(&b->next_batch, 1);
         if (k >= b->nbatches)
@@ -202,7 +226,8 @@ static void *sender_main(void *arg)
         for (size_t i = first; i < last; i++)
             b->sent_ms[i] = t;
         int status;
-        if (cv_httpc_post(&c, b->bodies[k], strlen(b->bodies[k]), &status, &resp) != CV_OK)
+        if (cv_httpc_post(&c, b->json ? "application/json" : "application/octet-stream", b->bodies[k].data,
+                          b->bodies[k].len, &status, &resp) != CV_OK || status != 200)
             die("send");
         /* Count refusals: each "error" object in the results. */
         const char *p = (const char *)resp.data;
@@ -289,8 +314,14 @@ static void parse_args(int argc, char **argv, bench *b, const char **home)
     b->ntx = 20000;
     b->conns = 8;
     b->batch = 250;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!strcmp(argv[i], "--home"))
+    for (int i = 1; i < argc; i += 2) {
+        if (!strcmp(argv[i], "--json")) {
+            b->json = 1;
+            i--;
+        } else if (i + 1 == argc) {
+            fprintf(stderr, "bench_load: %s needs a value\n", argv[i]);
+            exit(2);
+        } else if (!strcmp(argv[i], "--home"))
             *home = argv[i + 1];
         else if (!strcmp(argv[i], "--txs"))
             b->ntx = strtoul(argv[i + 1], NULL, 10);
@@ -306,7 +337,8 @@ static void parse_args(int argc, char **argv, bench *b, const char **home)
         }
     }
     if (!*home || b->ntx == 0 || b->conns == 0 || b->conns > 256 || b->batch == 0 || b->batch > 10000) {
-        fprintf(stderr, "usage: bench_load --home DIR [--txs N] [--conns 1-256] [--batch 1-10000] [--rate TX/S]\n");
+        fprintf(stderr, "usage: bench_load --home DIR [--txs N] [--conns 1-256] [--batch 1-10000] [--rate TX/S] "
+                        "[--json]\n");
         exit(2);
     }
 }
@@ -331,7 +363,8 @@ int main(int argc, char **argv)
     build_bodies(&b);
     fprintf(stderr, "bench_load: measuring this machine's verify rate\n");
     double verify1 = verify_rate(&b, 1), verify_all = verify_rate(&b, cv_cpu_count());
-    fprintf(stderr, "bench_load: sending over %zu connections in batches of %zu\n", b.conns, b.batch);
+    fprintf(stderr, "bench_load: sending over %zu connections in batches of %zu (%s)\n", b.conns, b.batch,
+            b.json ? "JSON-RPC tx_send_batch" : "POST /txs");
     pthread_t watcher, *senders = calloc(b.conns, sizeof *senders);
     b.t0 = mono_ms();
     pthread_create(&watcher, NULL, watcher_main, &b);
@@ -350,7 +383,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < b.ntx; i++)
         cv_buf_free(&b.raw[i]);
     for (size_t k = 0; k < b.nbatches; k++)
-        free(b.bodies[k]);
+        cv_buf_free(&b.bodies[k]);
     free(b.bodies);
     free(b.raw);
     free(b.txs);

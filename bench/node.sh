@@ -7,12 +7,18 @@
 # chain, RUNS runs at full speed, then RUNS runs offered at half the bound.
 # Prints one RESULT line per run and a markdown summary of medians.
 #
-#   bench/node.sh [BUILD_DIR] [TXS] [RUNS] [NODES]   (defaults: build/release 40000 3 1)
+# Transactions go in binary batches (POST /txs); ENCODING json sends them as
+# JSON-RPC tx_send_batch requests with hex transactions instead.
+#
+#   bench/node.sh [BUILD_DIR] [TXS] [RUNS] [NODES] [ENCODING]   (defaults: build/release 40000 3 1 binary)
 set -euo pipefail
 build=${1:-build/release}
 txs=${2:-40000}
 runs=${3:-3}
 nodes=${4:-1}
+encoding=${5:-binary}
+json_flag=""
+if [ "$encoding" = json ]; then json_flag="--json"; fi
 civitas=$build/civitas
 load=$build/bench/bench_load
 work=$(mktemp -d /tmp/cv-bench-XXXXXX)
@@ -38,14 +44,14 @@ for suite in std gm; do
   echo "== $suite: $runs runs at full speed, $n transactions each" >&2
   : >"$work/full.$suite"
   for i in $(seq "$runs"); do
-    "$load" --home "$home" --txs "$n" --conns 4 --batch 500 2>/dev/null | grep RESULT | tee -a "$work/full.$suite"
+    "$load" --home "$home" --txs "$n" --conns 4 --batch 500 $json_flag 2>/dev/null | grep RESULT | tee -a "$work/full.$suite"
   done
   bound=$(field verify_all <"$work/full.$suite" | median | awk -v n="$nodes" '{printf "%d", $1 / n}')
   half=$(awk -v b="$bound" 'BEGIN {printf "%d", b / 2}')
   echo "== $suite: $runs runs offered at half the verify bound ($half tx/s)" >&2
   : >"$work/half.$suite"
   for i in $(seq "$runs"); do
-    "$load" --home "$home" --txs "$n" --conns 4 --batch 100 --rate "$half" 2>/dev/null | grep RESULT |
+    "$load" --home "$home" --txs "$n" --conns 4 --batch 100 --rate "$half" $json_flag 2>/dev/null | grep RESULT |
       tee -a "$work/half.$suite"
   done
   if [ "$nodes" = 1 ]; then pkill -f "civitas node --home $home" || true; else "$civitas" net down --home "$work/$suite" >/dev/null; fi

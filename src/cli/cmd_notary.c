@@ -54,6 +54,26 @@ static int stamp_root(const cli_args *a, cv_httpc *c, const cv_keypair *key, con
     return rc;
 }
 
+/* The validator-set changes from genesis up to height: the set of height,
+ * the set before the one it replaced, and so on back to the genesis set. */
+static int add_validator_changes(cv_httpc *c, uint64_t height, cv_proof_anchor *anchor)
+{
+    for (uint64_t at = height;;) {
+        json_t *got = NULL;
+        uint64_t from = 0;
+        int rc = cli_rpc(c, "validators", json_pack("{s:I}", "height", (json_int_t)at), &got);
+        if (!rc)
+            rc = cv_proof_anchor_add_change(anchor, got, &from);
+        json_decref(got);
+        if (!rc && from > at)
+            rc = cv_fail(CV_EINVAL, "the node says the set of height %llu took effect at %llu, after it",
+                         (unsigned long long)at, (unsigned long long)from);
+        if (rc || from == 0)
+            return rc;
+        at = from - 1;
+    }
+}
+
 /* Where the stamp landed, as a receipt without its file section, checked
  * in full (with the batch's first entry) against the node's genesis. */
 static int anchor_receipt(const cli_args *a, cv_httpc *c, const cv_genesis *g, const cv_merkle_tree *t,
@@ -67,9 +87,14 @@ static int anchor_receipt(const cli_args *a, cv_httpc *c, const cv_genesis *g, c
     if (cli_rpc(c, "tx_get", json_pack("{s:s}", "hash", hex), &got) != CV_OK)
         return cli_fail_cv(a);
     int rc = cv_proof_anchor_from_rpc(got, &anchor);
+    uint64_t height = (uint64_t)json_integer_value(json_object_get(got, "height"));
     json_decref(got);
-    if (rc)
+    if (!rc)
+        rc = add_validator_changes(c, height, &anchor);
+    if (rc) {
+        cv_proof_anchor_free(&anchor);
         return cli_fail_cv(a);
+    }
     if ((rc = cv_proof_build(g, &anchor, p)) || (rc = cv_proof_set_file(p, t, b->hashes[0], 0)) ||
         (rc = cv_proof_verify(p, g, b->hashes[0], &v)))
         rc = cli_fail(a, "the node's answer does not make a valid receipt: %s", cv_errmsg());
@@ -196,10 +221,10 @@ static void print_verdict(const cv_proof *p, const cv_proof_verdict *v, const ch
     printf("  transaction  %s\n", hex);
     printf("  batch        entry %llu of %llu\n", (unsigned long long)p->file_index, (unsigned long long)p->file_count);
     printf("  chain        %s\n", p->chain_id);
-    printf("  certified by %zu of %zu validators (power %llu of %llu):", v->nsigners, p->nvalidators,
+    printf("  certified by %zu of %zu validators (power %llu of %llu):", v->nsigners, v->nvalidators,
            (unsigned long long)v->signed_power, (unsigned long long)v->total_power);
     for (size_t i = 0; i < v->nsigners; i++)
-        printf(" %s (%s)", p->validators[v->signers[i]].address, p->validators[v->signers[i]].org);
+        printf(v->signers[i].org[0] ? " %s (%s)" : " %s%s", v->signers[i].address, v->signers[i].org);
     printf("\n");
 }
 

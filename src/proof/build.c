@@ -64,6 +64,8 @@ int cv_proof_build(const cv_genesis *g, const cv_proof_anchor *a, cv_proof *p)
         rc = derive_fields(p);
     if (!rc)
         rc = cv_proof_genesis_validators(g, p->validators, &p->nvalidators);
+    if (!rc && (rc = cv_proof_changes_copy(a->changes, a->nchanges, &p->changes)) == CV_OK)
+        p->nchanges = a->nchanges;
     if (rc)
         cv_proof_free(p);
     return rc;

@@ -8,7 +8,8 @@
  *   parse.c     receipt JSON -> cv_proof (strict)
  *   render.c    cv_proof -> canonical receipt JSON
  *   verify.c    the verification algorithm
- *   signers.c   validator sets: the genesis list, the set of a height */
+ *   signers.c   validator sets: the genesis list, the changes, the set of a
+ *               height */
 #ifndef CV_PROOF_INTERNAL_H
 #define CV_PROOF_INTERNAL_H
 
@@ -51,6 +52,11 @@ int cv_proof_header_of(cv_suite suite, const cv_buf *header, cv_proof_header_fac
  * bytes (exactly max with exact) into out; an audit path of hex hashes. */
 int cv_proof_hex_value(const json_t *v, const char *what, size_t max, int exact, cv_buf *out);
 int cv_proof_path_value(const json_t *v, const char *what, cv_proof_path *out);
+
+/* Frees n changes and the array (signers.c). */
+void cv_proof_changes_free(cv_proof_change *c, size_t n);
+/* Copies n changes, sorted by height, into a new array (signers.c). */
+int cv_proof_changes_copy(const cv_proof_change *from, size_t n, cv_proof_change **out);
 
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" of a time in ms since the Unix epoch; CV_EINVAL
  * after the year 9999. */

@@ -6,6 +6,7 @@
  * without the receipt being refused. Errors name the member by its path
  * ("stamp.tx_path[3]"). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -93,7 +94,7 @@ int cv_proof_path_value(const json_t *v, const char *what, cv_proof_path *out)
     int rc = CV_OK;
     out->n = json_array_size(v);
     for (size_t i = 0; i < out->n && !rc; i++) {
-        char item[96];
+        char item[200];
         snprintf(item, sizeof item, "%s[%zu]", what, i);
         if (!(rc = cv_proof_hex_value(json_array_get(v, i), item, CV_HASH_LEN, 1, &b)))
             memcpy(out->hashes[i], b.data, CV_HASH_LEN);
@@ -110,7 +111,7 @@ static void name_of(const jobj *o, const char *key, char *out, size_t cap)
 
 static int get_hex(const jobj *o, const char *key, size_t max, cv_buf *out)
 {
-    char what[96];
+    char what[160];
     json_t *v = member(o, key);
     name_of(o, key, what, sizeof what);
     return v ? cv_proof_hex_value(v, what, max, 0, out) : CV_EINVAL;
@@ -118,7 +119,7 @@ static int get_hex(const jobj *o, const char *key, size_t max, cv_buf *out)
 
 static int get_hash(const jobj *o, const char *key, uint8_t out[CV_HASH_LEN])
 {
-    char what[96];
+    char what[160];
     cv_buf b = {0};
     json_t *v = member(o, key);
     name_of(o, key, what, sizeof what);
@@ -131,7 +132,7 @@ static int get_hash(const jobj *o, const char *key, uint8_t out[CV_HASH_LEN])
 
 static int get_path(const jobj *o, const char *key, cv_proof_path *out)
 {
-    char what[96];
+    char what[160];
     json_t *v = member(o, key);
     name_of(o, key, what, sizeof what);
     return v ? cv_proof_path_value(v, what, out) : CV_EINVAL;
@@ -187,16 +188,19 @@ static int parse_block(json_t *v, cv_proof *p)
     return rc;
 }
 
-static int parse_validator(json_t *v, size_t i, cv_proof_validator *out)
+/* One validator of list (its path, e.g. "validators.genesis"): genesis
+ * validators carry their organisation, those of a change do not. */
+static int parse_validator(json_t *v, const char *list, size_t i, int with_org, cv_proof_validator *out)
 {
-    static const char *const keys[] = {"address", "public_key", "power", "org", NULL};
-    char prefix[48];
+    static const char *const genesis_keys[] = {"address", "public_key", "power", "org", NULL};
+    static const char *const change_keys[] = {"address", "public_key", "power", NULL};
+    char prefix[80];
     cv_buf key = {0};
     jobj o;
-    snprintf(prefix, sizeof prefix, "validators.genesis[%zu]", i);
-    int rc = open_obj(v, prefix, keys, &o);
+    snprintf(prefix, sizeof prefix, "%s[%zu]", list, i);
+    int rc = open_obj(v, prefix, with_org ? genesis_keys : change_keys, &o);
     if (!rc && !(rc = get_text(&o, "address", out->address, sizeof out->address)) &&
-        !(rc = get_hex(&o, "public_key", CV_PUB_MAX, &key)) && !(rc = get_uint(&o, "power", &out->power)))
+        !(rc = get_hex(&o, "public_key", CV_PUB_MAX, &key)) && !(rc = get_uint(&o, "power", &out->power)) && with_org)
         rc = get_text(&o, "org", out->org, sizeof out->org);
     if (!rc) {
         memcpy(out->public_key, key.data, key.len);
@@ -206,22 +210,55 @@ static int parse_validator(json_t *v, size_t i, cv_proof_validator *out)
     return rc;
 }
 
+static int parse_validator_list(json_t *v, const char *list, int with_org, cv_proof_validator *out, size_t *n)
+{
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > CV_VALSET_MAX)
+        return cv_fail(CV_EINVAL, "receipt: %s must be an array of 1 to %d validators", list, CV_VALSET_MAX);
+    int rc = CV_OK;
+    for (size_t i = 0; i < json_array_size(v) && !rc; i++)
+        if (!(rc = parse_validator(json_array_get(v, i), list, i, with_org, &out[i])))
+            *n = i + 1;
+    return rc;
+}
+
+static int parse_change(json_t *v, size_t k, cv_proof_change *c)
+{
+    static const char *const keys[] = {"height", "header", "cert", "validators", NULL};
+    char prefix[48], list[64];
+    jobj o;
+    snprintf(prefix, sizeof prefix, "validators.changes[%zu]", k);
+    snprintf(list, sizeof list, "%s.validators", prefix);
+    int rc = open_obj(v, prefix, keys, &o);
+    if (!rc && !(rc = get_uint(&o, "height", &c->height)) && !(rc = get_hex(&o, "header", CV_TX_HARD_MAX, &c->header)) &&
+        !(rc = get_hex(&o, "cert", CV_TX_HARD_MAX, &c->cert)))
+        rc = parse_validator_list(member(&o, "validators"), list, 0, c->validators, &c->nvalidators);
+    return rc;
+}
+
+static int parse_changes(json_t *v, cv_proof *p)
+{
+    if (!json_is_array(v) || json_array_size(v) > CV_PROOF_CHANGES_MAX)
+        return cv_fail(CV_EINVAL, "receipt: validators.changes must be an array of at most %d changes",
+                       CV_PROOF_CHANGES_MAX);
+    size_t n = json_array_size(v);
+    if (n && !(p->changes = calloc(n, sizeof *p->changes)))
+        return cv_fail(CV_ENOMEM, "out of memory for validator-set changes");
+    int rc = CV_OK;
+    for (size_t k = 0; k < n && !rc; k++) {
+        p->nchanges = k + 1;
+        rc = parse_change(json_array_get(v, k), k, &p->changes[k]);
+    }
+    return rc;
+}
+
 static int parse_validators(json_t *v, cv_proof *p)
 {
     static const char *const keys[] = {"genesis", "changes", NULL};
     jobj o;
     int rc = open_obj(v, "validators", keys, &o);
-    json_t *list = rc ? NULL : member(&o, "genesis"), *changes = rc ? NULL : member(&o, "changes");
-    if (rc)
-        return rc;
-    if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > CV_VALSET_MAX)
-        return cv_fail(CV_EINVAL, "receipt: validators.genesis must be an array of 1 to %d validators", CV_VALSET_MAX);
-    if (!json_is_array(changes) || json_array_size(changes) != 0)
-        return cv_fail(CV_EINVAL, "receipt: validators.changes must be an empty array in format %s", CV_PROOF_FORMAT);
-    for (size_t i = 0; i < json_array_size(list) && !rc; i++)
-        if (!(rc = parse_validator(json_array_get(list, i), i, &p->validators[i])))
-            p->nvalidators = i + 1;
-    return rc;
+    if (!rc)
+        rc = parse_validator_list(member(&o, "genesis"), "validators.genesis", 1, p->validators, &p->nvalidators);
+    return rc ? rc : parse_changes(member(&o, "changes"), p);
 }
 
 static int parse_doc(json_t *doc, cv_proof *p)
@@ -262,6 +299,7 @@ void cv_proof_free(cv_proof *p)
     cv_buf_free(&p->result);
     cv_buf_free(&p->header);
     cv_buf_free(&p->cert);
+    cv_proof_changes_free(p->changes, p->nchanges);
     memset(p, 0, sizeof *p);
 }
 

@@ -15,7 +15,9 @@
  *               and label, its index in the block, its audit path to the tx
  *               root, and its receipt entry with the path to the receipt root
  *   block       height, time, hash, header bytes and commit certificate
- *   validators  the genesis validator set and the changes since (none yet)
+ *   validators  the genesis validator set, and every change of the set
+ *               from genesis up to the block, each with the header and
+ *               certificate by which the set before it chose it
  * Bytes that are hashed are carried as they are (hex); the readable fields
  * beside them are derived from those bytes and checked against them.
  *
@@ -45,6 +47,7 @@
 #define CV_PROOF_MAX_BYTES (8u << 20) /* largest receipt file accepted */
 #define CV_PROOF_TIME_LEN 24          /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */
 #define CV_PROOF_INT_MAX (1ull << 53) /* integers in a receipt: JSON's exact range */
+#define CV_PROOF_CHANGES_MAX 4096     /* validator-set changes one receipt may carry */
 
 /* An RFC 6962 audit path, leaf to root. */
 typedef struct {
@@ -60,6 +63,18 @@ typedef struct {
     uint64_t power;
     char org[CV_ID_MAX + 1];
 } cv_proof_validator;
+
+/* A change of the validator set: the set that certifies the blocks from
+ * height on, and the evidence that the set before it chose it: the header
+ * of block height - 1, whose next validator-set hash is this set's, and that
+ * block's commit certificate. */
+typedef struct {
+    uint64_t height;
+    cv_buf header;
+    cv_buf cert;
+    size_t nvalidators;
+    cv_proof_validator validators[CV_VALSET_MAX]; /* address order; org unused */
+} cv_proof_change;
 
 typedef struct {
     /* chain */
@@ -87,10 +102,12 @@ typedef struct {
     uint8_t block_hash[CV_HASH_LEN];
     cv_buf header;
     cv_buf cert;
-    /* validators: the genesis set, in address order; the changes since (the
-     * JSON's validators.changes) are always empty in format version 1 */
+    /* validators: the genesis set, in address order; the changes since, by
+     * increasing height (owned) */
     size_t nvalidators;
     cv_proof_validator validators[CV_VALSET_MAX];
+    cv_proof_change *changes;
+    size_t nchanges;
 } cv_proof;
 
 void cv_proof_free(cv_proof *p);
@@ -106,6 +123,8 @@ typedef struct {
     cv_proof_path result_path; /* to the header's receipt root */
     cv_buf header;          /* the block header's encoding */
     cv_buf cert;            /* the block's commit certificate */
+    cv_proof_change *changes; /* the validator-set changes up to the block, any order (owned) */
+    size_t nchanges;
 } cv_proof_anchor;
 
 void cv_proof_anchor_free(cv_proof_anchor *a);
@@ -113,6 +132,12 @@ void cv_proof_anchor_free(cv_proof_anchor *a);
 /* Reads an anchor from the result of RPC tx_get (docs/RPC.md), which may be
  * hostile: every member is checked, errors name it. */
 int cv_proof_anchor_from_rpc(const json_t *tx_get, cv_proof_anchor *out);
+
+/* Adds the change a node's RPC validators reply describes (docs/RPC.md:
+ * {from_height, validators, header_raw, cert}), if the set it gives took
+ * effect after genesis; 0 in *from for the genesis set. The reply may be
+ * hostile: it is checked again when the receipt is verified. */
+int cv_proof_anchor_add_change(cv_proof_anchor *a, const json_t *validators, uint64_t *from);
 
 /* The hash that stamps a batch: H(0x02 || count (8 bytes, big-endian) ||
  * root) for the RFC 6962 tree of count file hashes with this root. */
@@ -150,8 +175,9 @@ typedef struct {
     char time[CV_PROOF_TIME_LEN + 1];
     uint8_t tx_hash[CV_HASH_LEN];
     uint8_t block_hash[CV_HASH_LEN];
+    size_t nvalidators;               /* in the set that certified the block */
     size_t nsigners;                  /* validators whose signatures certify the block */
-    uint32_t signers[CV_VALSET_MAX];  /* their indices in p->validators */
+    cv_proof_validator signers[CV_VALSET_MAX]; /* they, with their genesis org ("" if none) */
     uint64_t signed_power, total_power;
 } cv_proof_verdict;
 
@@ -167,10 +193,11 @@ int cv_proof_verify(const cv_proof *p, const cv_genesis *g, const uint8_t file_h
  * order of validator indices in certificates), with their organisations. */
 int cv_proof_genesis_validators(const cv_genesis *g, cv_proof_validator *out, size_t *n);
 
-/* The validator set that certified blocks at height: the set that follows
- * from the genesis and the receipt's validator changes. The one place that
- * knows how sets follow from one another; with no changes in format version
- * 1, the genesis set. */
+/* The validator set that certified blocks at height: the genesis set, then
+ * each of the receipt's changes up to height in turn, each checked: its
+ * header is certified by the set before it and names it as the next set
+ * (docs/RECEIPT.md §5). The one place that knows how sets follow from one
+ * another; errors name the change and field that did not match. */
 int cv_proof_signing_set(const cv_proof *p, const cv_genesis *g, uint64_t height, cv_valset *out);
 
 #endif

@@ -48,20 +48,46 @@ static json_t *block_json(const cv_proof *p)
                      cv_json_hex(p->cert.data, p->cert.len));
 }
 
-static json_t *validators_json(const cv_proof *p)
+/* [{address, public_key, power[, org]}] of n validators. */
+static json_t *validator_list_json(const cv_proof_validator *vals, size_t n, int with_org)
 {
     json_t *list = json_array();
-    for (size_t i = 0; list && i < p->nvalidators; i++) {
-        const cv_proof_validator *v = &p->validators[i];
-        json_t *item = json_pack("{s:s, s:o, s:I, s:s}", "address", v->address, "public_key",
-                                 cv_json_hex(v->public_key, v->public_key_len), "power", (json_int_t)v->power, "org",
-                                 v->org);
+    for (size_t i = 0; list && i < n; i++) {
+        const cv_proof_validator *v = &vals[i];
+        json_t *item = json_pack("{s:s, s:o, s:I}", "address", v->address, "public_key",
+                                 cv_json_hex(v->public_key, v->public_key_len), "power", (json_int_t)v->power);
+        if (item && with_org && json_object_set_new(item, "org", json_string(v->org)) != 0) {
+            json_decref(item);
+            item = NULL;
+        }
         if (json_array_append_new(list, item) != 0) {
             json_decref(list);
             list = NULL;
         }
     }
-    return json_pack("{s:o, s:[]}", "genesis", list, "changes");
+    return list;
+}
+
+static json_t *changes_json(const cv_proof *p)
+{
+    json_t *list = json_array();
+    for (size_t k = 0; list && k < p->nchanges; k++) {
+        const cv_proof_change *c = &p->changes[k];
+        json_t *item = json_pack("{s:I, s:o, s:o, s:o}", "height", (json_int_t)c->height, "header",
+                                 cv_json_hex(c->header.data, c->header.len), "cert", cv_json_hex(c->cert.data, c->cert.len),
+                                 "validators", validator_list_json(c->validators, c->nvalidators, 0));
+        if (json_array_append_new(list, item) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list;
+}
+
+static json_t *validators_json(const cv_proof *p)
+{
+    return json_pack("{s:o, s:o}", "genesis", validator_list_json(p->validators, p->nvalidators, 1), "changes",
+                     changes_json(p));
 }
 
 int cv_proof_render(const cv_proof *p, cv_buf *out)

@@ -86,15 +86,31 @@ static int check_validators(const cv_proof *p, const cv_genesis *g)
     return rc;
 }
 
+/* The organisation the receipt's genesis list gives this key ("" if none). */
+static const char *genesis_org(const cv_proof *p, const cv_pubkey *pub)
+{
+    for (size_t i = 0; i < p->nvalidators; i++)
+        if (p->validators[i].public_key_len == pub->len && memcmp(p->validators[i].public_key, pub->bytes, pub->len) == 0)
+            return p->validators[i].org;
+    return "";
+}
+
 /* The certificate's signers and their power, for the verdict. */
 static int note_signers(const cv_proof *p, const cv_valset *vs, cv_proof_verdict *out)
 {
     cv_cert *c = malloc(sizeof *c);
     int rc = c ? cv_cert_decode(p->suite, p->cert.data, p->cert.len, c) : cv_fail(CV_ENOMEM, "out of memory");
     for (size_t i = 0; !rc && i < c->n; i++) {
-        out->signers[out->nsigners++] = c->sigs[i].validator;
-        out->signed_power += vs->v[c->sigs[i].validator].power;
+        const cv_validator *v = &vs->v[c->sigs[i].validator];
+        cv_proof_validator *s = &out->signers[out->nsigners++];
+        rc = cv_address_string(&v->pub, s->address);
+        memcpy(s->public_key, v->pub.bytes, v->pub.len);
+        s->public_key_len = v->pub.len;
+        s->power = v->power;
+        snprintf(s->org, sizeof s->org, "%s", genesis_org(p, &v->pub));
+        out->signed_power += v->power;
     }
+    out->nvalidators = vs->n;
     out->total_power = vs->total;
     free(c);
     return rc;

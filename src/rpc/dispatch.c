@@ -175,6 +175,24 @@ static json_t *handle_batch(const cv_rpc_call *base, const json_t *batch, int *o
 static const char oom_response[] =
     "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32603,\"message\":\"internal error: out of memory\"}}";
 
+/* Renders reply (taken) into response; without a reply, or out of memory
+ * rendering it, the response is the out-of-memory error. */
+static int finish(json_t *reply, int no_reply_is_oom, cv_buf *response)
+{
+    int rc = CV_OK;
+    if (reply)
+        rc = cv_rpc_dump(reply, response);
+    else if (no_reply_is_oom)
+        rc = CV_ENOMEM;
+    if (rc) {
+        cv_buf_reset(response);
+        cv_buf_append(response, oom_response, sizeof oom_response - 1);
+        rc = cv_fail(CV_ENOMEM, "rpc: out of memory");
+    }
+    json_decref(reply);
+    return rc;
+}
+
 int cv_rpc_dispatch(cv_node *node, const char *body, size_t len, const atomic_int *stop,
                     cv_buf *response)
 {
@@ -191,19 +209,21 @@ int cv_rpc_dispatch(cv_node *node, const char *body, size_t len, const atomic_in
         reply = handle_batch(&base, doc, &oom);
     else
         reply = handle_request(&base, doc, &oom);
-    int rc = CV_OK;
-    if (reply)
-        rc = cv_rpc_dump(reply, response);
-    else if (oom || !doc)
-        rc = CV_ENOMEM;
-    if (rc) {
-        cv_buf_reset(response);
-        cv_buf_append(response, oom_response, sizeof oom_response - 1);
-        rc = cv_fail(CV_ENOMEM, "rpc: out of memory");
-    }
-    json_decref(reply);
     json_decref(doc);
-    return rc;
+    return finish(reply, oom || !doc, response);
+}
+
+int cv_rpc_dispatch_encoded(cv_node *node, const uint8_t *body, size_t len, cv_buf *response)
+{
+    cv_rpc_error err = {0};
+    cv_rpc_call call = {.node = node, .err = &err};
+    json_t *result = NULL, *reply;
+    cv_buf_reset(response);
+    if (cv_rpc_send_encoded(&call, body, len, &result) == CV_OK)
+        reply = result_response(json_null(), result); /* takes result */
+    else
+        reply = error_response(json_null(), &err); /* takes err.data */
+    return finish(reply, 1, response);
 }
 
 int cv_rpc_handle(cv_node *node, const char *body, size_t len, cv_buf *response)

@@ -5,6 +5,10 @@
  *                 Content-Length before any of it is read, or at the end
  *                 of a chunked body that passed it (closing the connection
  *                 if it goes on past twice the limit)
+ *   POST /txs     a batch of signed transactions in one canonical encoding,
+ *                 {1: list of bytes} (Content-Type application/octet-stream,
+ *                 same body limit): tx_send_batch without JSON and hex, for
+ *                 high-volume clients; the reply is tx_send_batch's response
  *   GET  /health  {"ok":true,"height":N,"chain_id":...}
  *   GET  /trace/{Digital Link path}  an item's traceability history as JSON
  *                 (trace_history with proofs and documents), the target of
@@ -102,26 +106,27 @@ static enum MHD_Result refuse_too_large(cv_rpc *r, struct MHD_Connection *conn)
 
 typedef struct {
     cv_buf body;
+    int encoded;    /* POST /txs */
     int too_large;  /* the body passed rpc_max_body */
     size_t dropped; /* bytes read and dropped since */
 } upload;
 
-static int is_json_type(const char *type)
+static int is_type(const char *type, const char *want)
 {
-    static const char want[] = "application/json";
-    if (!type || strncasecmp(type, want, sizeof want - 1) != 0)
+    size_t n = strlen(want);
+    if (!type || strncasecmp(type, want, n) != 0)
         return 0;
-    char next = type[sizeof want - 1];
-    return next == '\0' || next == ';' || next == ' ';
+    return type[n] == '\0' || type[n] == ';' || type[n] == ' ';
 }
 
 /* The first call for a POST: only headers are known. */
-static enum MHD_Result post_begin(cv_rpc *r, struct MHD_Connection *conn, void **state)
+static enum MHD_Result post_begin(cv_rpc *r, struct MHD_Connection *conn, int encoded, void **state)
 {
     const char *type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!is_json_type(type))
+    const char *want = encoded ? "application/octet-stream" : "application/json";
+    if (!is_type(type, want))
         return refuse(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, CV_RPC_INVALID_REQUEST,
-                      "Content-Type must be application/json, not \"%.64s\"", type ? type : "(none)");
+                      "Content-Type must be %s, not \"%.64s\"", want, type ? type : "(none)");
     const char *length = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
     if (declared > r->max_body)
@@ -131,6 +136,7 @@ static enum MHD_Result post_begin(cv_rpc *r, struct MHD_Connection *conn, void *
         free(u);
         return MHD_NO;
     }
+    u->encoded = encoded;
     *state = u;
     return MHD_YES;
 }
@@ -161,17 +167,20 @@ static enum MHD_Result post_end(cv_rpc *r, struct MHD_Connection *conn, upload *
     if (u->too_large)
         return refuse_too_large(r, conn);
     cv_buf reply = {0};
-    cv_rpc_dispatch(r->node, (const char *)u->body.data, u->body.len, &r->stop, &reply);
+    if (u->encoded)
+        cv_rpc_dispatch_encoded(r->node, u->body.data, u->body.len, &reply);
+    else
+        cv_rpc_dispatch(r->node, (const char *)u->body.data, u->body.len, &r->stop, &reply);
     /* An empty reply answers notifications only. */
     return queue(conn, reply.len ? MHD_HTTP_OK : MHD_HTTP_NO_CONTENT, "application/json", &reply);
 }
 
-static enum MHD_Result on_post(cv_rpc *r, struct MHD_Connection *conn, const char *data, size_t *size,
-                               void **state)
+static enum MHD_Result on_post(cv_rpc *r, struct MHD_Connection *conn, int encoded, const char *data,
+                               size_t *size, void **state)
 {
     upload *u = *state;
     if (!u)
-        return post_begin(r, conn, state);
+        return post_begin(r, conn, encoded, state);
     if (*size)
         return post_data(r, u, data, size);
     return post_end(r, conn, u);
@@ -330,8 +339,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     cv_rpc *r = cls;
     int get = strcmp(method, MHD_HTTP_METHOD_GET) == 0, post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
-    if (post && strcmp(url, "/") == 0)
-        return on_post(r, conn, data, size, state);
+    if (post && (strcmp(url, "/") == 0 || strcmp(url, "/txs") == 0))
+        return on_post(r, conn, url[1] != '\0', data, size, state);
     if (get && strcmp(url, "/health") == 0)
         return get_health(r, conn);
     if (get && strcmp(url, "/events") == 0)
@@ -342,7 +351,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return refuse(conn, MHD_HTTP_METHOD_NOT_ALLOWED, CV_RPC_INVALID_REQUEST,
                       "HTTP method %.16s not allowed: POST JSON-RPC requests to /", method);
     return refuse(conn, MHD_HTTP_NOT_FOUND, CV_RPC_INVALID_REQUEST,
-                  "no such path \"%.64s\": POST JSON-RPC to /, or GET /health, /events or /trace/{code}", url);
+                  "no such path \"%.64s\": POST JSON-RPC to / (or a binary batch to /txs), or GET "
+                  "/health, /events or /trace/{code}", url);
 }
 
 /* ---- start and stop ---------------------------------------------------------- */

@@ -23,9 +23,9 @@ typedef struct {
 int cv_httpc_init(cv_httpc *c, const char *url, int timeout_ms);
 void cv_httpc_close(cv_httpc *c);
 
-/* POSTs body as application/json; the response body goes to out and its
- * status code to *status. */
-int cv_httpc_post(cv_httpc *c, const char *body, size_t len, int *status, cv_buf *out);
+/* POSTs body with Content-Type type to the URL's path; the response body
+ * goes to out and its status code to *status. */
+int cv_httpc_post(cv_httpc *c, const char *type, const void *body, size_t len, int *status, cv_buf *out);
 
 /* Calls a JSON-RPC method: *result is the "result" member (a new reference),
  * or CV_EINVAL with the server's error message (code in *rpc_code if given). */

@@ -68,6 +68,12 @@ typedef struct {
 
 const cv_rpc_method *cv_rpc_method_find(const char *name);
 
+/* tx_send_batch with the transactions in one canonical encoding,
+ * {1: list of bytes} (the body of POST /txs), instead of JSON hex. */
+int cv_rpc_send_encoded(cv_rpc_call *c, const uint8_t *body, size_t len, json_t **result);
+/* The JSON-RPC response (id null) of cv_rpc_send_encoded into response. */
+int cv_rpc_dispatch_encoded(cv_node *node, const uint8_t *body, size_t len, cv_buf *response);
+
 /* A block's header as the event stream sends it: {"height", "hash", "header"}. */
 int cv_rpc_block_event(cv_node *node, uint64_t height, json_t **out);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/err.h"
+#include "codec/codec.h"
 #include "rpc/internal.h"
 
 #define WAIT_SLICE_MS 200           /* long polls look at the stop flag this often */
@@ -242,6 +243,24 @@ static int m_tx_send(cv_rpc_call *c, json_t **result)
     return rc;
 }
 
+/* Submits the decoded batch; the result is {accepted, results: [entry per tx]}. */
+static int batch_run(cv_rpc_call *c, submission *s, json_t **result)
+{
+    int rc = submission_run(c, s);
+    json_t *results = rc ? NULL : json_array();
+    size_t accepted = 0;
+    for (size_t i = 0; results && i < s->n; i++) {
+        accepted += s->results[i] == CV_OK;
+        if (json_array_append_new(results, submission_entry(s, i))) {
+            json_decref(results);
+            results = NULL;
+        }
+    }
+    if (!rc && !results)
+        rc = out_of_memory(c);
+    return rc ? rc : give(c, json_pack("{s:o, s:o}", "accepted", cv_rpc_u64(accepted), "results", results), result);
+}
+
 static int m_tx_send_batch(cv_rpc_call *c, json_t **result)
 {
     const json_t *txs;
@@ -256,18 +275,34 @@ static int m_tx_send_batch(cv_rpc_call *c, json_t **result)
         s.ends[i] = s.raw.len;
     }
     if (!rc)
-        rc = submission_run(c, &s);
-    json_t *results = rc ? NULL : json_array();
-    size_t accepted = 0;
-    for (size_t i = 0; results && i < s.n; i++) {
-        accepted += s.results[i] == CV_OK;
-        if (json_array_append_new(results, submission_entry(&s, i))) {
-            json_decref(results);
-            results = NULL;
-        }
+        rc = batch_run(c, &s, result);
+    submission_free(&s);
+    return rc;
+}
+
+int cv_rpc_send_encoded(cv_rpc_call *c, const uint8_t *body, size_t len, json_t **result)
+{
+    cv_dec d;
+    size_t n = 0;
+    submission s = {0};
+    cv_dec_init(&d, body, len);
+    int rc = cv_dec_list(&d, 1, "txs", CV_CODEC_BYTES_LIST, &n, CV_RPC_TX_BATCH_MAX);
+    if (rc)
+        return cv_rpc_fail(c->err, CV_RPC_INVALID_PARAMS, "invalid body: %s", cv_errmsg());
+    rc = submission_init(c, &s, n);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const uint8_t *tx;
+        size_t tx_len;
+        if (cv_dec_bytes(&d, CV_CODEC_ITEM, NULL, &tx, &tx_len, CV_TX_HARD_MAX) != CV_OK)
+            rc = cv_rpc_fail(c->err, CV_RPC_INVALID_PARAMS, "invalid body: transaction %zu: %s", i, cv_errmsg());
+        else if (cv_buf_append(&s.raw, tx, tx_len))
+            rc = out_of_memory(c);
+        s.ends[i] = s.raw.len;
     }
+    if (!rc && cv_dec_end(&d) != CV_OK)
+        rc = cv_rpc_fail(c->err, CV_RPC_INVALID_PARAMS, "invalid body: %s", cv_errmsg());
     if (!rc)
-        rc = give(c, json_pack("{s:o, s:o}", "accepted", cv_rpc_u64(accepted), "results", results), result);
+        rc = batch_run(c, &s, result);
     submission_free(&s);
     return rc;
 }
@@ -471,6 +506,28 @@ static int m_status(cv_rpc_call *c, json_t **result)
     return give(c, reply, result);
 }
 
+/* Adds header_raw and cert of block height: the block whose header names a
+ * new set as the next and whose certificate, by the set before, binds it. */
+static int with_choosing_block(cv_rpc_call *c, uint64_t height, json_t **reply)
+{
+    cv_rpc_block b;
+    cv_buf header = {0};
+    int rc = cv_rpc_block_load(c->node, height, &b);
+    if (!rc)
+        rc = cv_header_encode(&b.blk.header, &header);
+    if (!rc) {
+        *reply = with(*reply, "header_raw", cv_rpc_hex(header.data, header.len));
+        *reply = *reply ? with(*reply, "cert", cv_rpc_block_cert(c->node, height)) : NULL;
+    }
+    cv_rpc_block_free(&b);
+    cv_buf_free(&header);
+    if (rc) {
+        json_decref(*reply);
+        return cv_rpc_fail_cv(c->err, rc);
+    }
+    return *reply ? CV_OK : out_of_memory(c);
+}
+
 static int m_validators(cv_rpc_call *c, json_t **result)
 {
     uint64_t tip, height, from;
@@ -489,6 +546,8 @@ static int m_validators(cv_rpc_call *c, json_t **result)
         return cv_rpc_fail_cv(c->err, rc);
     json_object_set_new(reply, "height", cv_rpc_u64(height));
     json_object_set_new(reply, "from_height", cv_rpc_u64(from));
+    if (from > 0 && from - 1 <= tip && (rc = with_choosing_block(c, from - 1, &reply)) != CV_OK)
+        return rc;
     return give(c, reply, result);
 }
 

@@ -311,35 +311,95 @@ static void test_validator_change(e2e_chain *c)
     CHECK(same_chain(c, alive));
 }
 
-/* Stamps a file through node 2; its receipt goes next to it in dir. */
-static void stamp_file(e2e_chain *c, const char *dir)
+/* Stamps dir/name through node 2; its receipt goes next to it. */
+static void stamp_file(e2e_chain *c, const char *dir, const char *name)
 {
     char file[300], key[300], log[300];
-    snprintf(file, sizeof file, "%s/evidence.txt", dir);
+    snprintf(file, sizeof file, "%s/%s", dir, name);
     snprintf(key, sizeof key, "%s/admin.key", c[1].home);
     snprintf(log, sizeof log, "%s/stamp.log", dir);
-    CHECK_OK(cv_file_write(file, "evidence\n", 9, 0644, 0));
+    CHECK_OK(cv_file_write(file, name, strlen(name), 0644, 0));
     CHECK(e2e_run_log(log, c[1].civitas, "notary", "stamp", file, "--key", key, "--home", c[1].home, (char *)NULL) == 0);
 }
 
-/* With every node stopped: the receipt verifies against the genesis, and
- * says which validators certified the block. */
-static void verify_offline(e2e_chain *c, const char *dir)
+/* Runs notary verify on dir/name with receipt; its exit status, and its
+ * output in out. */
+static int verify_receipt(e2e_chain *c, const char *dir, const char *name, const char *receipt, cv_buf *out)
 {
-    char file[300], receipt[320], genesis[300], log[300];
-    cv_buf out = {0};
-    snprintf(file, sizeof file, "%s/evidence.txt", dir);
-    snprintf(receipt, sizeof receipt, "%s.receipt.json", file);
+    char file[300], genesis[300], log[300];
+    snprintf(file, sizeof file, "%s/%s", dir, name);
     snprintf(genesis, sizeof genesis, "%s/genesis.json", c[0].home);
     snprintf(log, sizeof log, "%s/verify.log", dir);
-    CHECK(e2e_run_log(log, c[0].civitas, "notary", "verify", file, receipt, "--genesis", genesis, (char *)NULL) == 0);
-    CHECK_OK(cv_file_read(log, 1 << 16, &out));
-    CHECK_OK(cv_buf_append_byte(&out, 0));
-    const char *certified = strstr((const char *)out.data, "certified by ");
-    int signers = certified ? atoi(certified + strlen("certified by ")) : 0;
-    CHECK(signers >= 3 && strstr(certified, " of 4 validators (power "));
-    fprintf(stderr, "  receipt verified offline: %s", certified ? certified : "(no verdict)\n");
+    int status = e2e_run_log(log, c[0].civitas, "notary", "verify", file, receipt, "--genesis", genesis, (char *)NULL);
+    cv_buf_reset(out);
+    CHECK_OK(cv_file_read(log, 1 << 16, out));
+    CHECK_OK(cv_buf_append_byte(out, 0));
+    return status;
+}
+
+/* doc, rendered canonically, is refused as the receipt of dir/name with a
+ * message containing why. */
+static int verify_tampered(e2e_chain *c, const char *dir, const char *name, const json_t *doc, const char *why)
+{
+    char path[340];
+    cv_buf text = {0}, out = {0};
+    snprintf(path, sizeof path, "%s/%s.tampered.json", dir, name);
+    char *rendered = json_dumps(doc, JSON_INDENT(2));
+    CHECK_OK(cv_buf_append(&text, rendered, strlen(rendered)));
+    CHECK_OK(cv_buf_append_byte(&text, '\n'));
+    CHECK_OK(cv_file_write(path, text.data, text.len, 0644, 0));
+    int refused = verify_receipt(c, dir, name, path, &out) == 1 && strstr((const char *)out.data, why) != NULL;
+    if (!refused)
+        fprintf(stderr, "  expected \"%s\", got: %s", why, (const char *)out.data);
+    free(rendered);
+    cv_buf_free(&text);
     cv_buf_free(&out);
+    return refused;
+}
+
+/* With every node stopped: the receipt of dir/name verifies against the
+ * genesis, certified by at least 3 validators of 4, through `changes`
+ * validator-set changes. */
+static void verify_offline(e2e_chain *c, const char *dir, const char *name, size_t changes)
+{
+    char receipt[320];
+    cv_buf out = {0}, text = {0};
+    snprintf(receipt, sizeof receipt, "%s/%s.receipt.json", dir, name);
+    CHECK(verify_receipt(c, dir, name, receipt, &out) == 0);
+    const char *certified = strstr((const char *)out.data, "certified by ");
+    const char *power = certified ? strstr(certified, " of 4 validators (power ") : NULL;
+    unsigned long long signed_power = 0, total = 0;
+    CHECK(power && sscanf(power, " of 4 validators (power %llu of %llu)", &signed_power, &total) == 2);
+    CHECK(signed_power * 3 > total * 2);
+    fprintf(stderr, "  receipt of %s verified offline: %s", name, certified ? certified : "(no verdict)\n");
+    CHECK_OK(cv_file_read(receipt, 1 << 22, &text));
+    json_error_t jerr;
+    json_t *doc = json_loadb((const char *)text.data, text.len, 0, &jerr);
+    json_t *list = json_object_get(json_object_get(doc, "validators"), "changes");
+    CHECK(json_array_size(list) == changes);
+    if (changes > 0) {
+        json_t *change = json_array_get(list, 0), *v0 = json_array_get(json_object_get(change, "validators"), 0);
+        json_t *cert = json_object_get(change, "cert");
+        char *flipped = strdup(json_string_value(cert));
+        flipped[strlen(flipped) - 1] = flipped[strlen(flipped) - 1] == '0' ? '1' : '0';
+        /* The change's set must be the one its header names, */
+        json_object_set_new(v0, "power", json_integer(json_integer_value(json_object_get(v0, "power")) + 1));
+        CHECK(verify_tampered(c, dir, name, doc, "is not the set its header names as the next"));
+        json_object_set_new(v0, "power", json_integer(json_integer_value(json_object_get(v0, "power")) - 1));
+        /* its header certified by the set before it, */
+        json_t *kept = json_incref(cert);
+        json_object_set_new(change, "cert", json_string(flipped));
+        CHECK(verify_tampered(c, dir, name, doc, "cert does not certify its header"));
+        json_object_set(change, "cert", kept);
+        json_decref(kept);
+        free(flipped);
+        /* and without the change the receipt proves nothing. */
+        json_array_clear(list);
+        CHECK(verify_tampered(c, dir, name, doc, "names another validator set"));
+    }
+    json_decref(doc);
+    cv_buf_free(&out);
+    cv_buf_free(&text);
 }
 
 int main(int argc, char **argv)
@@ -358,16 +418,19 @@ int main(int argc, char **argv)
         test_faults(c);
         test_outsider(c, dir, "genesis");
         test_outsider(c, dir, "key");
-        stamp_file(c, dir);
+        stamp_file(c, dir, "before-change.txt");
         test_validator_change(c);
+        stamp_file(c, dir, "after-change.txt");
     }
     for (int i = 0; i < NODES; i++) {
         if (c[i].pid > 0)
             CHECK(e2e_stop(&c[i], SIGTERM) == 0);
         cv_key_wipe(&c[i].admin);
     }
-    if (check_failures == 0)
-        verify_offline(c, dir);
+    if (check_failures == 0) {
+        verify_offline(c, dir, "before-change.txt", 0);
+        verify_offline(c, dir, "after-change.txt", 1);
+    }
     if (!getenv("CV_KEEP_E2E"))
         e2e_remove_tree(dir);
     cv_crypto_cleanup();

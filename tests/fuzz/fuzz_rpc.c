@@ -1,4 +1,5 @@
-/* fuzz_rpc.c: libFuzzer target for the JSON-RPC dispatcher.
+/* fuzz_rpc.c: libFuzzer target for the JSON-RPC dispatcher and the binary
+ * batch body of POST /txs.
  *
  * Every input is a request body handed to the dispatcher of a node opened
  * once, in a temporary home, with a one-organisation genesis (it does not
@@ -102,9 +103,27 @@ static void check_response(const json_t *r)
         abort();
 }
 
+/* The body of POST /txs: a JSON-RPC response whatever the bytes. */
+static void check_encoded(const uint8_t *data, size_t size)
+{
+    cv_buf out = {0};
+    json_error_t je;
+    if (cv_rpc_dispatch_encoded(node, data, size, &out) != CV_OK)
+        die("dispatch_encoded");
+    json_t *reply = json_loadb((const char *)out.data, out.len, 0, &je);
+    if (!reply) {
+        fprintf(stderr, "fuzz_rpc: POST /txs reply is not JSON (%s): %.*s\n", je.text, (int)out.len, out.data);
+        abort();
+    }
+    check_response(reply);
+    json_decref(reply);
+    cv_buf_free(&out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     cv_buf out = {0};
+    check_encoded(data, size);
     if (cv_rpc_dispatch(node, (const char *)data, size, &stopped, &out) != CV_OK)
         die("dispatch");
     if (out.len) {
