@@ -287,6 +287,7 @@ static int admit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size
         return cv_fail(CV_ENOMEM, "out of memory admitting %zu transactions", count);
     uint64_t height = current_height(n) + 1;
     size_t tx_max = (size_t)atomic_load(&n->tx_max_bytes);
+    int pinned = cv_store_pin(n->store) == CV_OK; /* one read for the batch's checks */
     for (size_t i = 0; i < count; i++) {
         int rc = cv_tx_decode(txs[i], lens[i], tx_max, &decoded[i]);
         if (!rc)
@@ -295,6 +296,8 @@ static int admit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size
         if (hashes)
             memcpy(hashes[i], decoded[i].hash, CV_HASH_LEN);
     }
+    if (pinned)
+        cv_store_unpin(n->store);
     int rc = verify_admissible(n, decoded, count, results, errors);
     for (size_t i = 0; !rc && i < count; i++)
         if (results[i] == CV_OK)

@@ -46,6 +46,7 @@
  * for a commit. */
 #include "store/store.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -542,7 +543,13 @@ int cv_store_blob_put(cv_store *s, const uint8_t *key, size_t key_len, const uin
  * commit before that one returned while the begin ran; such a read is begun
  * again. Commits take milliseconds and a begin microseconds, so retries are
  * rare. */
-static int read_begin(cv_store *s, MDB_txn **txn)
+/* The read this thread pinned (cv_store_pin), reused by its reads of that store. */
+static _Thread_local struct {
+    cv_store *s;
+    MDB_txn *txn;
+} pinned;
+
+static int begin_snapshot(cv_store *s, MDB_txn **txn)
 {
     pthread_rwlock_rdlock(&s->map_lock);
     for (;;) {
@@ -561,10 +568,43 @@ static int read_begin(cv_store *s, MDB_txn **txn)
     }
 }
 
-static void read_end(cv_store *s, MDB_txn *txn)
+static void end_snapshot(cv_store *s, MDB_txn *txn)
 {
     mdb_txn_abort(txn);
     pthread_rwlock_unlock(&s->map_lock);
+}
+
+/* A read: this thread's pinned snapshot of s if it has one, else a new one. */
+static int read_begin(cv_store *s, MDB_txn **txn)
+{
+    if (pinned.s == s) {
+        *txn = pinned.txn;
+        return CV_OK;
+    }
+    return begin_snapshot(s, txn);
+}
+
+static void read_end(cv_store *s, MDB_txn *txn)
+{
+    if (txn != pinned.txn)
+        end_snapshot(s, txn);
+}
+
+int cv_store_pin(cv_store *s)
+{
+    assert(!pinned.s);
+    int rc = begin_snapshot(s, &pinned.txn);
+    if (!rc)
+        pinned.s = s;
+    return rc;
+}
+
+void cv_store_unpin(cv_store *s)
+{
+    assert(pinned.s == s);
+    end_snapshot(s, pinned.txn);
+    pinned.s = NULL;
+    pinned.txn = NULL;
 }
 
 /* Copies the value of key in db to buf, or else to fixed, which it must fill

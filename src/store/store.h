@@ -94,6 +94,15 @@ void cv_store_close(cv_store *s);
  * unchanged unless CV_OK is returned. */
 int cv_store_commit(cv_store *s, const cv_store_batch *b);
 
+/* Pins one read of s to the calling thread: until cv_store_unpin, this
+ * thread's reads of s see the store as it was at the pin (no later commit)
+ * and skip beginning a read of their own, which costs a lock and a reader
+ * slot each. For a burst of reads that belong together, such as admitting a
+ * batch of transactions; unpin before waiting on anything, since a pin
+ * holds back the map's growth. One pin per thread at a time. */
+int cv_store_pin(cv_store *s);
+void cv_store_unpin(cv_store *s);
+
 /* The height of the last committed block; CV_ENOTFOUND if the store is empty
  * (no genesis yet). */
 int cv_store_height(cv_store *s, uint64_t *height);

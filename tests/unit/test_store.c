@@ -767,6 +767,29 @@ static void test_open_errors(void)
     remove_dir(dir);
 }
 
+/* A pinned read sees the store as it was at the pin, whatever is committed
+ * meanwhile; after unpinning, reads see the latest block again. */
+static void test_pin(void)
+{
+    char *dir = make_dir();
+    cv_store *s;
+    uint64_t h = 0;
+    CHECK_OK(cv_store_open(dir, &s));
+    for (uint64_t i = 0; i <= 3; i++)
+        CHECK_OK(commit_block(s, i, txs_at(i)));
+    CHECK_OK(cv_store_pin(s));
+    CHECK(tip_is(s, 3));
+    CHECK_OK(commit_block(s, 4, txs_at(4)));
+    CHECK(tip_is(s, 3) && block_matches(s, 3, txs_at(3)));
+    CHECK_ERR(cv_store_block(s, 4, &(cv_buf){0}), CV_ENOTFOUND);
+    cv_store_unpin(s);
+    CHECK(tip_is(s, 4) && block_matches(s, 4, txs_at(4)));
+    CHECK_OK(cv_store_height(s, &h));
+    CHECK(h == 4);
+    cv_store_close(s);
+    remove_dir(dir);
+}
+
 /* Validator sets stored with the blocks that change them: each height reads
  * the last set that took effect at or before it. */
 static void test_valsets(void)
@@ -822,6 +845,7 @@ int main(void)
 {
     test_empty();
     test_valsets();
+    test_pin();
     test_round_trip();
     test_state();
     test_scan();
