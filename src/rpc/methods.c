@@ -295,6 +295,8 @@ int cv_rpc_send_encoded(cv_rpc_call *c, const uint8_t *body, size_t len, json_t 
         size_t tx_len;
         if (cv_dec_bytes(&d, CV_CODEC_ITEM, NULL, &tx, &tx_len, CV_TX_HARD_MAX) != CV_OK)
             rc = cv_rpc_fail(c->err, CV_RPC_INVALID_PARAMS, "invalid body: transaction %zu: %s", i, cv_errmsg());
+        else if (tx_len == 0)
+            rc = cv_rpc_fail(c->err, CV_RPC_INVALID_PARAMS, "invalid body: transaction %zu is empty", i);
         else if (cv_buf_append(&s.raw, tx, tx_len))
             rc = out_of_memory(c);
         s.ends[i] = s.raw.len;

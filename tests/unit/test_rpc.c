@@ -844,6 +844,10 @@ static void test_post_txs(const char *address)
     post_to(address, "/txs", "application/octet-stream", body.data, body.len - 1, &reply);
     CHECK(status_of(&reply) == 200);
     CHECK(strstr(body_of(&reply), "-32602") != NULL && strstr(body_of(&reply), "invalid body") != NULL);
+    cv_buf_reset(&reply);
+    static const uint8_t empty_tx[] = {0x0c, 0x01, 0x00}; /* {1: [""]}: found by fuzz_rpc */
+    post_to(address, "/txs", "application/octet-stream", empty_tx, sizeof empty_tx, &reply);
+    CHECK(strstr(body_of(&reply), "-32602") != NULL && strstr(body_of(&reply), "transaction 0 is empty") != NULL);
     cv_buf_free(&good);
     cv_buf_free(&bad);
     cv_buf_free(&body);
