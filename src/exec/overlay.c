@@ -48,7 +48,7 @@ typedef struct {
 
 static int has_prefix(const cv_kv *w, const uint8_t *prefix, size_t prefix_len)
 {
-    return w->key_len >= prefix_len && memcmp(w->key, prefix, prefix_len) == 0;
+    return w->key_len >= prefix_len && (prefix_len == 0 || memcmp(w->key, prefix, prefix_len) == 0);
 }
 
 /* Visits one key, if the limit allows; 1 once the limit is reached. */
