@@ -306,6 +306,27 @@ int e2e_stamp_tx(e2e_chain *c, const uint8_t hash[CV_HASH_LEN], const char *labe
     return e2e_sign_tx(c, "notary", "stamp", args, expiry, raw, tx_hash);
 }
 
+int e2e_send_stamps(e2e_chain *c, size_t n, const char *label, uint64_t expiry, uint8_t (*hashes)[CV_HASH_LEN])
+{
+    json_t *txs = json_array(), *res = NULL;
+    int rc = txs ? CV_OK : cv_fail(CV_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && !rc; i++) {
+        uint8_t file[CV_HASH_LEN];
+        cv_buf raw = {0};
+        cv_random(file, sizeof file);
+        if (!(rc = e2e_stamp_tx(c, file, label, expiry, &raw, hashes[i])))
+            json_array_append_new(txs, e2e_hex(raw.data, raw.len));
+        cv_buf_free(&raw);
+    }
+    if (rc) {
+        json_decref(txs);
+        return rc;
+    }
+    rc = e2e_call(c, "tx_send_batch", json_pack("{s:o}", "txs", txs), &res);
+    json_decref(res);
+    return rc;
+}
+
 int e2e_send_wait(e2e_chain *c, const char *contract, const char *method, json_t *args, uint64_t *height)
 {
     uint64_t tip;

@@ -63,6 +63,9 @@ int e2e_height(e2e_chain *c, uint64_t *height);
  * to raw; its hash in tx_hash. Takes the reference to args. */
 int e2e_sign_tx(e2e_chain *c, const char *contract, const char *method, json_t *args, uint64_t expiry,
                 cv_buf *raw, uint8_t tx_hash[CV_HASH_LEN]);
+/* Signs n notary stamps of random hashes with label and expiry and sends
+ * them in one tx_send_batch; their transaction hashes in hashes. */
+int e2e_send_stamps(e2e_chain *c, size_t n, const char *label, uint64_t expiry, uint8_t (*hashes)[CV_HASH_LEN]);
 /* Signs, sends and waits for contract.method(args) on node c; CV_OK if its
  * receipt says ok, with its block height. Takes the reference to args. */
 int e2e_send_wait(e2e_chain *c, const char *contract, const char *method, json_t *args, uint64_t *height);

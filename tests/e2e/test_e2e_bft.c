@@ -37,19 +37,9 @@ static size_t load(e2e_chain *c, size_t count)
         return 0;
     for (size_t done = 0; done < count; done += BATCH) {
         uint8_t hashes[BATCH][CV_HASH_LEN];
-        json_t *txs = json_array(), *res = NULL;
+        CHECK_OK(e2e_send_stamps(c, BATCH, "bft", height + 500, hashes));
         for (size_t i = 0; i < BATCH; i++) {
-            uint8_t file[CV_HASH_LEN];
-            cv_buf raw = {0};
-            cv_random(file, sizeof file);
-            CHECK_OK(e2e_stamp_tx(c, file, "bft", height + 500, &raw, hashes[i]));
-            json_array_append_new(txs, e2e_hex(raw.data, raw.len));
-            cv_buf_free(&raw);
-        }
-        CHECK_OK(e2e_call(c, "tx_send_batch", json_pack("{s:o}", "txs", txs), &res));
-        json_decref(res);
-        for (size_t i = 0; i < BATCH; i++) {
-            res = NULL;
+            json_t *res = NULL;
             if (e2e_call(c, "tx_wait", json_pack("{s:o, s:i}", "hash", e2e_hex(hashes[i], CV_HASH_LEN), "timeout_ms",
                                                  30000), &res) == CV_OK &&
                 json_is_true(json_object_get(json_object_get(res, "receipt"), "ok")))

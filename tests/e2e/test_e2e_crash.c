@@ -37,19 +37,9 @@ static void *load_main(void *arg)
         return NULL;
     while (!atomic_load(&ld->stop)) {
         uint8_t hashes[BATCH][CV_HASH_LEN];
-        json_t *txs = json_array(), *res = NULL;
-        for (int i = 0; i < BATCH; i++) {
-            uint8_t file[CV_HASH_LEN];
-            cv_buf raw = {0};
-            cv_random(file, sizeof file);
-            e2e_stamp_tx(&c, file, "crash", height + 1000, &raw, hashes[i]);
-            json_array_append_new(txs, e2e_hex(raw.data, raw.len));
-            cv_buf_free(&raw);
-        }
-        if (e2e_call(&c, "tx_send_batch", json_pack("{s:o}", "txs", txs), &res) != CV_OK)
+        json_t *res = NULL;
+        if (e2e_send_stamps(&c, BATCH, "crash", height + 1000, hashes) != CV_OK)
             break;
-        json_decref(res);
-        res = NULL;
         for (int i = 0; i < BATCH; i++) {
             if (e2e_call(&c, "tx_wait", json_pack("{s:o, s:i}", "hash", e2e_hex(hashes[i], CV_HASH_LEN),
                                                    "timeout_ms", 10000), &res) != CV_OK)
