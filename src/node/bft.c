@@ -6,8 +6,9 @@
  * The engine thread owns the state machine: it pops consensus messages,
  * fires timers, builds proposals, checks proposed blocks (by executing them:
  * the engine's valid() callback), persists the engine's record before
- * anything it says is sent, commits decided blocks and serves and applies
- * block sync. The admission thread verifies and admits transactions gossiped
+ * anything it says is sent, commits decided blocks (logged, then stored by
+ * the store writer thread while the next height runs: writer.c) and serves
+ * and applies block sync. The admission thread verifies and admits transactions gossiped
  * by peers. Transactions submitted over RPC are admitted on RPC threads and
  * gossiped to every peer (the validators form a full mesh), so each
  * transaction's signature is verified once per node; a proposal's
@@ -74,17 +75,11 @@ struct cv_node_bft {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* The last committed block's height and time. */
-static void tip(const cv_node_bft *b, uint64_t *height, uint64_t *time_ms)
-{
-    uint8_t hash[CV_HASH_LEN], root[CV_HASH_LEN];
-    cv_node_tip(b->n, height, hash, time_ms, root);
-}
-
+/* Tells peers the height of this node's last stored block: the blocks it
+ * can serve. */
 static int send_status(cv_node_bft *b, const cv_pubkey *to)
 {
-    uint64_t height, t;
-    tip(b, &height, &t);
+    uint64_t height = cv_node_stored_height(b->n);
     cv_buf msg = {0};
     cv_enc e;
     cv_enc_init(&e, &msg);
@@ -204,7 +199,8 @@ static void add_timer(cv_node_bft *b, const cv_bft_out *o)
 }
 
 /* Commits the decided block: the one built or checked for this hash, or
- * else the bytes the engine holds, checked now. */
+ * else the bytes the engine holds, checked now. The store writer stores it
+ * while the next height goes on (writer.c). */
 static int commit_decided(cv_node_bft *b, const cv_bft_out *o)
 {
     cv_node_block *blk = cached(b, o->hash), fresh;
@@ -216,7 +212,7 @@ static int commit_decided(cv_node_bft *b, const cv_bft_out *o)
         cache_block(b, &fresh);
         blk = cached(b, o->hash);
     }
-    int rc = blk ? cv_node_commit(b->n, blk, o->extra, o->extra_len)
+    int rc = blk ? cv_node_commit_async(b->n, blk, o->extra, o->extra_len)
                  : cv_fail(CV_ESTATE, "decided block %llu is not the one checked", (unsigned long long)o->height);
     clear_cache(b);
     if (!rc)
@@ -282,9 +278,9 @@ static int feed(cv_node_bft *b, int rc)
 
 static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_ms)
 {
-    if (cv_exec_param(&n->src, "block_max_txs", max_txs) != CV_OK)
+    if (cv_exec_param(&n->exec_src, "block_max_txs", max_txs) != CV_OK)
         *max_txs = cv_param_find("block_max_txs")->def;
-    if (cv_exec_param(&n->src, "block_interval_ms", interval_ms) != CV_OK)
+    if (cv_exec_param(&n->exec_src, "block_interval_ms", interval_ms) != CV_OK)
         *interval_ms = cv_param_find("block_interval_ms")->def;
 }
 
@@ -295,8 +291,7 @@ static void read_block_params(cv_node *n, uint64_t *max_txs, uint64_t *interval_
  * interval: under load a proposal follows a commit at once. */
 static int maybe_propose(cv_node_bft *b)
 {
-    uint64_t height, last_ms, max_txs, interval_ms, now = cv_node_now_ms();
-    tip(b, &height, &last_ms);
+    uint64_t last_ms = b->n->decided.time_ms, max_txs, interval_ms, now = cv_node_now_ms();
     uint64_t waited = now > last_ms ? now - last_ms : 0;
     read_block_params(b->n, &max_txs, &interval_ms);
     size_t pending = cv_mempool_size(b->n->mempool);
@@ -322,9 +317,8 @@ static int maybe_propose(cv_node_bft *b)
  * peer that claims a height and serves nothing cannot stall the sync). */
 static int ask_for_blocks(cv_node_bft *b)
 {
-    uint64_t height, t, claimed;
+    uint64_t height = b->n->decided.height, claimed;
     cv_pubkey peer;
-    tip(b, &height, &t);
     if (cv_node_mono_ms() - b->sync_asked_at < SYNC_RETRY_MS || !cv_sync_peers_pick(&b->sync, height, &peer, &claimed))
         return CV_OK;
     cv_buf msg = {0};
@@ -388,24 +382,6 @@ static int on_sync_request(cv_node_bft *b, const cv_msg *m)
     return CV_OK;
 }
 
-/* Checks a synced block's certificate and contents and commits it. */
-static int apply_synced(cv_node_bft *b, const uint8_t *block, size_t len, const uint8_t *cert, size_t cert_len)
-{
-    cv_node_block blk;
-    int rc = cv_node_check(b->n, block, len, &blk);
-    if (rc)
-        return cv_fail(rc, "synced block refused: %s", cv_errmsg());
-    rc = cv_cert_verify(b->n->genesis.chain.suite, b->n->genesis.chain.chain_id, b->vs, blk.header.height,
-                        blk.hash, cert, cert_len);
-    if (!rc)
-        rc = cv_node_commit(b->n, &blk, cert, cert_len);
-    else
-        rc = cv_fail(rc, "synced block %llu has no valid commit certificate: %s",
-                     (unsigned long long)blk.header.height, cv_errmsg());
-    cv_node_block_free(&blk);
-    return rc;
-}
-
 static int on_sync_blocks(cv_node_bft *b, const cv_msg *m)
 {
     cv_dec d, item;
@@ -420,14 +396,13 @@ static int on_sync_blocks(cv_node_bft *b, const cv_msg *m)
         cv_dec_bytes(&item, 2, "cert", &cert, &cert_len, m->len);
         if ((rc = cv_dec_end(&item)))
             break;
-        if (apply_synced(b, block, len, cert, cert_len) != CV_OK) {
-            cv_warn("sync: %s", cv_errmsg());
+        if (cv_node_commit_certified(b->n, block, len, cert, cert_len) != CV_OK) {
+            cv_warn("sync: synced block refused: %s", cv_errmsg());
             break;
         }
         applied++;
     }
-    uint64_t height, t;
-    tip(b, &height, &t);
+    uint64_t height = b->n->decided.height;
     if (applied < n || n == 0) { /* it has nothing valid above height: ask another peer */
         cv_sync_peers_refute(&b->sync, &m->from, height);
         b->sync_asked_at = 0;
@@ -617,9 +592,7 @@ static int start_engine(cv_node_bft *b)
     }
     cv_buf_free(&record);
     cv_buf_free(&valid);
-    uint64_t height, t;
-    tip(b, &height, &t);
-    if (!rc && !(rc = cv_bft_start(b->engine, height + 1, b->vs)))
+    if (!rc && !(rc = cv_bft_start(b->engine, n->decided.height + 1, b->vs)))
         rc = handle_outputs(b);
     return rc;
 }
@@ -635,16 +608,16 @@ int cv_node_bft_start(cv_node *n, cv_node_bft **out)
     cv_sync_peers_init(&b->sync);
     cv_msg_queue_init(&b->consensus_q, QUEUE_BYTES);
     cv_msg_queue_init(&b->tx_q, QUEUE_BYTES);
-    cv_node_home_path(&n->cfg, n->cfg.data_dir, b->wal_path, sizeof b->wal_path - 20);
-    strcpy(b->valid_path, b->wal_path);
-    strcat(b->wal_path, "/consensus.record");
-    strcat(b->valid_path, "/consensus.valid");
+    cv_node_data_path(n, "consensus.record", b->wal_path, sizeof b->wal_path);
+    cv_node_data_path(n, "consensus.valid", b->valid_path, sizeof b->valid_path);
+    char decided_path[1100];
+    cv_node_data_path(n, CV_NODE_DECIDED_LOG, decided_path, sizeof decided_path);
     b->vs = &n->cur_set;
-    int rc = CV_OK;
+    int rc = cv_node_writer_start(n, decided_path);
+    if (!rc) /* first: a restored engine may resend what it said before the restart */
+        rc = start_net(b);
     if (!rc)
         rc = start_engine(b);
-    if (!rc)
-        rc = start_net(b);
     if (!rc && pthread_create(&b->tx_thread, NULL, admission_main, b) != 0)
         rc = cv_fail(CV_ENOMEM, "cannot start the admission thread");
     if (!rc && pthread_create(&b->engine_thread, NULL, engine_main, b) != 0) {
@@ -655,6 +628,7 @@ int cv_node_bft_start(cv_node *n, cv_node_bft **out)
     if (rc) {
         if (b->net)
             cv_net_stop(b->net);
+        cv_node_writer_stop(n);
         cv_bft_free(b->engine);
         free(b->engine);
         cv_msg_queue_destroy(&b->consensus_q);
@@ -676,6 +650,7 @@ void cv_node_bft_stop(cv_node_bft *b)
     cv_msg_queue_close(&b->tx_q);
     pthread_join(b->engine_thread, NULL);
     pthread_join(b->tx_thread, NULL);
+    cv_node_writer_stop(b->n);
     cv_net_stop(b->net);
     clear_cache(b);
     cv_bft_free(b->engine);

@@ -2,11 +2,13 @@
  * internal.h). Every engine goes through here: the solo producer builds and
  * commits; a BFT proposer builds, the other validators check, and all commit
  * what consensus decides; block sync checks and commits certified blocks. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
 #include "base/log.h"
+#include "consensus/vote.h"
 #include "node/commit.h"
 #include "node/internal.h"
 
@@ -19,27 +21,25 @@ void cv_node_block_free(cv_node_block *b)
     memset(b, 0, sizeof *b);
 }
 
-void cv_node_tip(cv_node *n, uint64_t *height, uint8_t hash[CV_HASH_LEN], uint64_t *time_ms,
-                 uint8_t state_root[CV_HASH_LEN])
+uint64_t cv_node_stored_height(cv_node *n)
 {
     pthread_mutex_lock(&n->mu);
-    *height = n->height;
-    memcpy(hash, n->last_hash, CV_HASH_LEN);
-    *time_ms = n->last_time_ms;
-    memcpy(state_root, n->state_root, CV_HASH_LEN);
+    uint64_t h = n->stored.height;
     pthread_mutex_unlock(&n->mu);
+    return h;
 }
 
-/* The execution context of the block after the tip. */
+/* The execution context of the block after the decided one. */
 static void next_block_ctx(cv_node *n, cv_block_ctx *ctx, cv_header *h, uint64_t time_ms)
 {
-    uint64_t tip_time;
+    const cv_node_pos *tip = &n->decided;
     memset(ctx, 0, sizeof *ctx);
     memset(h, 0, sizeof *h);
     ctx->chain = &n->genesis.chain;
-    cv_node_tip(n, &h->height, h->prev_hash, &tip_time, ctx->prev_state_root);
-    h->height++;
-    h->time_ms = time_ms > tip_time ? time_ms : tip_time + 1; /* block times strictly increase */
+    memcpy(ctx->prev_state_root, tip->state_root, CV_HASH_LEN);
+    memcpy(h->prev_hash, tip->hash, CV_HASH_LEN);
+    h->height = tip->height + 1;
+    h->time_ms = time_ms > tip->time_ms ? time_ms : tip->time_ms + 1; /* block times strictly increase */
     ctx->height = h->height;
     ctx->time_ms = h->time_ms;
     strcpy(h->chain_id, n->genesis.chain.chain_id);
@@ -67,6 +67,29 @@ static int encode_block(cv_node *n, cv_node_block *b, const uint8_t *const *raws
     return CV_OK;
 }
 
+/* Takes up to max waiting transactions into out, in arrival order, leaving
+ * out (and dropping from the mempool) those already committed: a copy that
+ * was admitted while its block was being decided or stored. */
+static size_t take_waiting(cv_node *n, uint64_t height, size_t max, const cv_mempool_entry **entries,
+                           cv_node_block *out, const uint8_t **raws, size_t *lens)
+{
+    size_t peeked = cv_mempool_peek(n->mempool, height, max, entries), taken = 0, dropped = 0;
+    uint8_t key[CV_REPLAY_KEY_LEN];
+    for (size_t i = 0; i < peeked; i++) {
+        cv_tx_replay_key(&entries[i]->tx, key);
+        if (n->exec_src.replay_seen(n->exec_src.ctx, key) == CV_OK) {
+            entries[dropped++] = entries[i]; /* i >= dropped + taken: not overwritten yet */
+            continue;
+        }
+        out->txs[taken] = entries[i]->tx;
+        raws[taken] = entries[i]->raw;
+        lens[taken++] = entries[i]->len;
+    }
+    for (size_t i = 0; i < dropped; i++)
+        cv_mempool_remove(n->mempool, entries[i]->tx.body_hash);
+    return taken;
+}
+
 int cv_node_build(cv_node *n, size_t max, cv_node_block *out)
 {
     cv_block_ctx ctx;
@@ -82,16 +105,14 @@ int cv_node_build(cv_node *n, size_t max, cv_node_block *out)
     out->txs = malloc(slots * sizeof *out->txs);
     int rc = entries && raws && lens && sig_ok && out->txs
                  ? CV_OK : cv_fail(CV_ENOMEM, "out of memory building a block of %zu", max);
+    int pinned = !rc && cv_store_pin(n->store) == CV_OK; /* one read for the whole block */
     if (!rc) {
-        out->ntx = cv_mempool_peek(n->mempool, ctx.height, max, entries);
-        for (size_t i = 0; i < out->ntx; i++) {
-            out->txs[i] = entries[i]->tx;
-            raws[i] = entries[i]->raw;
-            lens[i] = entries[i]->len;
-            sig_ok[i] = 1; /* verified at admission */
-        }
-        rc = cv_exec_block(&ctx, &n->src, out->txs, out->ntx, sig_ok, &out->result);
+        out->ntx = take_waiting(n, ctx.height, max, entries, out, raws, lens);
+        memset(sig_ok, 1, out->ntx); /* verified at admission */
+        rc = cv_exec_block(&ctx, &n->exec_src, out->txs, out->ntx, sig_ok, &out->result);
     }
+    if (pinned)
+        cv_store_unpin(n->store);
     if (!rc)
         rc = encode_block(n, out, raws, lens);
     free(entries);
@@ -134,7 +155,7 @@ static int check_header(cv_node *n, const cv_header *got)
 static int check_size(cv_node *n, const cv_header *h)
 {
     uint64_t max;
-    int rc = cv_exec_param(&n->src, "block_max_txs", &max);
+    int rc = cv_exec_param(&n->exec_src, "block_max_txs", &max);
     if (!rc && h->tx_count > max)
         rc = cv_fail(CV_EINVAL, "block %llu has %llu transactions, more than block_max_txs = %llu",
                      (unsigned long long)h->height, (unsigned long long)h->tx_count, (unsigned long long)max);
@@ -177,7 +198,7 @@ static int execute_and_compare(cv_node *n, cv_node_block *out, const uint8_t *si
     next_block_ctx(n, &ctx, &rebuilt, out->header.time_ms);
     ctx.time_ms = out->header.time_ms;
     memcpy(ctx.proposer, out->header.proposer, CV_ADDR_LEN);
-    int rc = cv_exec_block(&ctx, &n->src, out->txs, out->ntx, sig_ok, &out->result);
+    int rc = cv_exec_block(&ctx, &n->exec_src, out->txs, out->ntx, sig_ok, &out->result);
     if (rc)
         return rc;
     rebuilt = out->header;
@@ -217,8 +238,11 @@ int cv_node_check(cv_node *n, const uint8_t *block, size_t len, cv_node_block *o
         rc = check_size(n, &out->header);
     if (!rc)
         rc = decode_and_verify(n, &blk, out, sig_ok);
+    int pinned = !rc && cv_store_pin(n->store) == CV_OK; /* one read for the whole block */
     if (!rc)
         rc = execute_and_compare(n, out, sig_ok);
+    if (pinned)
+        cv_store_unpin(n->store);
     if (!rc)
         rc = cv_header_hash(n->genesis.chain.suite, &out->header, out->hash);
     free(sig_ok);
@@ -228,24 +252,26 @@ int cv_node_check(cv_node *n, const uint8_t *block, size_t len, cv_node_block *o
     return rc;
 }
 
-/* After block h is stored: the set of h + 1 was known, that of h + 2 is
- * the one h left (loaded into a new value, or NULL if h changed nothing). */
-static int load_changed_set(cv_node *n, const cv_node_block *b, cv_valset **out)
+int cv_node_commit_certified(cv_node *n, const uint8_t *block, size_t len, const uint8_t *cert, size_t cert_len)
 {
-    *out = NULL;
-    if (!cv_exec_changes_validators(&b->result))
-        return CV_OK;
-    cv_valset *vs = malloc(sizeof *vs);
-    int rc = vs ? cv_node_load_valset(n, b->header.height + CV_VALSET_DELAY, vs, NULL)
-                : cv_fail(CV_ENOMEM, "out of memory loading a validator set");
+    cv_node_block blk;
+    int rc = cv_node_check(n, block, len, &blk);
     if (rc)
-        free(vs);
+        return rc;
+    rc = cv_cert_verify(n->genesis.chain.suite, n->genesis.chain.chain_id, &n->cur_set, blk.header.height,
+                        blk.hash, cert, cert_len);
+    if (rc)
+        rc = cv_fail(rc, "block %llu has no valid commit certificate: %s", (unsigned long long)blk.header.height,
+                     cv_errmsg());
     else
-        *out = vs;
+        rc = cv_node_commit(n, &blk, cert, cert_len);
+    cv_node_block_free(&blk);
     return rc;
 }
 
-static void advance_sets(cv_node *n, const cv_node_block *b, cv_valset *changed)
+/* The sets of the two heights after b: that of b + 1 was known, that of
+ * b + 2 is the one b leaves (changed, if b changes it). */
+static void advance_sets(cv_node *n, const cv_node_block *b, const cv_valset *changed)
 {
     if (memcmp(n->cur_set.hash, n->next_set.hash, CV_HASH_LEN) != 0)
         n->sets_seq++;
@@ -260,33 +286,49 @@ static void advance_sets(cv_node *n, const cv_node_block *b, cv_valset *changed)
     }
 }
 
-int cv_node_commit(cv_node *n, cv_node_block *b, const uint8_t *cert, size_t cert_len)
+static void set_pos(cv_node_pos *p, const cv_node_block *b)
 {
-    uint64_t t0 = cv_node_mono_ms();
+    p->height = b->header.height;
+    p->time_ms = b->header.time_ms;
+    memcpy(p->hash, b->hash, CV_HASH_LEN);
+    memcpy(p->state_root, b->result.state_root, CV_HASH_LEN);
+}
+
+int cv_node_decide(cv_node *n, const cv_node_block *b, const cv_buf *valset)
+{
+    assert(b->header.height == 0 || b->header.height == n->decided.height + 1);
     cv_valset *changed = NULL;
-    int rc = cv_commit_store(n->store, &b->header, b->hash, b->encoded.data, b->encoded.len, &b->result, b->txs,
-                             cert, cert_len, n->genesis.chain.suite);
-    if (!rc && b->header.height > 0)
-        rc = load_changed_set(n, b, &changed);
-    if (rc)
-        return rc;
+    if (b->header.height > 0 && valset->len > 0) {
+        int rc = (changed = malloc(sizeof *changed)) ? CV_OK : cv_fail(CV_ENOMEM, "out of memory deciding a block");
+        if (!rc)
+            rc = cv_valset_decode(changed, n->genesis.chain.suite, valset->data, valset->len);
+        if (rc) {
+            free(changed);
+            return cv_fail(rc, "the validators block %llu leaves: %s", (unsigned long long)b->header.height,
+                           cv_errmsg());
+        }
+    }
     pthread_mutex_lock(&n->mu);
     if (b->header.height > 0)
         advance_sets(n, b, changed);
+    pthread_mutex_unlock(&n->mu);
     free(changed);
-    n->height = b->header.height;
-    n->last_time_ms = b->header.time_ms;
-    memcpy(n->last_hash, b->hash, CV_HASH_LEN);
-    memcpy(n->state_root, b->result.state_root, CV_HASH_LEN);
+    set_pos(&n->decided, b);
+    for (size_t i = 0; i < b->ntx; i++)
+        cv_mempool_remove(n->mempool, b->txs[i].body_hash);
+    return CV_OK;
+}
+
+void cv_node_publish(cv_node *n, const cv_node_block *b, uint64_t started_ms)
+{
+    pthread_mutex_lock(&n->mu);
+    set_pos(&n->stored, b);
     n->commit_seq++;
     pthread_cond_broadcast(&n->committed);
     pthread_mutex_unlock(&n->mu);
-    for (size_t i = 0; i < b->ntx; i++)
-        cv_mempool_remove(n->mempool, b->txs[i].body_hash);
     atomic_fetch_add(&n->txs_committed, b->ntx);
     cv_info("block %llu: %zu txs (%zu failed), stored in %llu ms", (unsigned long long)b->header.height, b->ntx,
-            b->result.failed, (unsigned long long)(cv_node_mono_ms() - t0));
-    return CV_OK;
+            b->result.failed, (unsigned long long)(cv_node_mono_ms() - started_ms));
 }
 
 int cv_node_commit_genesis(cv_node *n)

@@ -31,11 +31,7 @@ int cv_commit_header(cv_suite suite, cv_header *h, const cv_exec_result *r, cons
     return tx_root(suite, txs, ntx, h->tx_root);
 }
 
-/* If the block changes the validators, the encoding of the set it leaves in
- * gov's state (read from the committed state with the block on top);
- * else out stays empty. */
-static int encode_new_valset(cv_store *store, cv_suite suite, const cv_exec_result *r, const cv_tx *txs,
-                             cv_buf *out)
+int cv_commit_valset(cv_store *store, cv_suite suite, const cv_exec_result *r, const cv_tx *txs, cv_buf *out)
 {
     if (!cv_exec_changes_validators(r))
         return CV_OK;
@@ -66,19 +62,16 @@ static int encode_new_valset(cv_store *store, cv_suite suite, const cv_exec_resu
 
 int cv_commit_store(cv_store *store, const cv_header *h, const uint8_t hash[CV_HASH_LEN], const uint8_t *block,
                     size_t block_len, const cv_exec_result *r, const cv_tx *txs, const uint8_t *cert,
-                    size_t cert_len, cv_suite suite)
+                    size_t cert_len, const cv_buf *valset)
 {
     size_t ntx = h->tx_count, slots = ntx ? ntx : 1;
     uint8_t(*tx_hashes)[CV_HASH_LEN] = malloc(slots * CV_HASH_LEN);
     uint8_t(*replay_keys)[CV_REPLAY_KEY_LEN] = malloc(slots * CV_REPLAY_KEY_LEN);
     const uint8_t **receipts = malloc(slots * sizeof *receipts);
     size_t *receipt_lens = malloc(slots * sizeof *receipt_lens);
-    cv_buf valset = {0};
     int rc = CV_OK;
     if (!tx_hashes || !replay_keys || !receipts || !receipt_lens)
         rc = cv_fail(CV_ENOMEM, "out of memory committing a block of %zu transactions", ntx);
-    if (!rc)
-        rc = encode_new_valset(store, suite, r, txs, &valset);
     for (size_t i = 0; i < ntx && !rc; i++) {
         memcpy(tx_hashes[i], txs[i].hash, CV_HASH_LEN);
         cv_tx_replay_key(&txs[i], replay_keys[i]);
@@ -92,7 +85,7 @@ int cv_commit_store(cv_store *store, const cv_header *h, const uint8_t hash[CV_H
             .tx_hashes = (const uint8_t(*)[CV_HASH_LEN])tx_hashes,
             .tx_replay_keys = (const uint8_t(*)[CV_REPLAY_KEY_LEN])replay_keys, .receipts = receipts,
             .receipt_lens = receipt_lens, .tx_seen = r->seen, .writes = r->writes, .nwrites = r->nwrites,
-            .state_root = r->state_root, .valset = valset.len ? valset.data : NULL, .valset_len = valset.len,
+            .state_root = r->state_root, .valset = valset->len ? valset->data : NULL, .valset_len = valset->len,
             .valset_from = h->height ? h->height + CV_VALSET_DELAY : 0,
         };
         rc = cv_store_commit(store, &b);
@@ -101,6 +94,5 @@ int cv_commit_store(cv_store *store, const cv_header *h, const uint8_t hash[CV_H
     free(replay_keys);
     free(receipts);
     free(receipt_lens);
-    cv_buf_free(&valset);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* mempool.h: transactions admitted and waiting to be committed.
  *
  * A bounded FIFO indexed by replay key (body hash). A transaction stays in
- * the pool until a committed block includes it or its expiry passes, so a
+ * the pool until a decided block includes it or its expiry passes, so a
  * proposal that does not commit (a lost BFT round) loses nothing, and a
  * duplicate is refused for as long as its original waits (after which the
  * store's replay index refuses it).

@@ -1,7 +1,8 @@
 /* node.c: the node runtime: opening the chain, admission, waits, status
  * (see node.h). Threads: RPC threads call cv_node_submit and the waits; one
- * engine thread cuts, executes and commits blocks (solo.c, through
- * chain.c); a verification pool checks signatures of submitted batches. */
+ * engine thread cuts or decides, executes and commits blocks (solo.c or
+ * bft.c, through chain.c), with BFT a writer thread stores them (writer.c);
+ * a verification pool checks signatures of submitted batches. */
 #include "node/node.h"
 
 #include <errno.h>
@@ -40,6 +41,13 @@ void cv_node_home_path(const cv_node_config *cfg, const char *rel, char *out, si
         snprintf(out, cap, "%s", rel);
     else
         snprintf(out, cap, "%s/%s", cfg->home, rel);
+}
+
+void cv_node_data_path(const cv_node *n, const char *name, char *out, size_t cap)
+{
+    cv_node_home_path(&n->cfg, n->cfg.data_dir, out, cap);
+    size_t len = strlen(out);
+    snprintf(out + len, cap - len, "/%s", name);
 }
 
 /* The genesis validator set: block 0's, and the first heights'. */
@@ -106,10 +114,11 @@ static int resume_chain(cv_node *n)
     if (!rc)
         rc = cv_store_block(n->store, height, &raw);
     if (!rc && !(rc = cv_block_decode(raw.data, raw.len, CV_BLOCK_TX_HARD_MAX, CV_TX_HARD_MAX, &last))) {
-        n->height = height;
-        n->last_time_ms = last.header.time_ms;
-        memcpy(n->state_root, last.header.state_root, CV_HASH_LEN);
-        rc = cv_header_hash(n->genesis.chain.suite, &last.header, n->last_hash);
+        n->stored.height = height;
+        n->stored.time_ms = last.header.time_ms;
+        memcpy(n->stored.state_root, last.header.state_root, CV_HASH_LEN);
+        rc = cv_header_hash(n->genesis.chain.suite, &last.header, n->stored.hash);
+        n->decided = n->stored;
         cv_block_free(&last);
     }
     cv_buf_free(&raw);
@@ -132,7 +141,7 @@ static int open_parts(cv_node *n)
     cv_node_home_path(&n->cfg, n->cfg.data_dir, path, sizeof path);
     if ((rc = cv_store_open(path, &n->store)))
         return rc;
-    n->src = cv_state_source_store(n->store);
+    n->src = n->exec_src = cv_state_source_store(n->store);
     unsigned threads = n->cfg.verify_threads ? n->cfg.verify_threads : cv_cpu_count();
     if ((rc = cv_pool_create(threads, &n->verify_pool)) ||
         (rc = cv_mempool_create(n->cfg.mempool_max, &n->mempool)))
@@ -141,7 +150,13 @@ static int open_parts(cv_node *n)
     rc = cv_store_height(n->store, &height);
     if (rc == CV_ENOTFOUND)
         rc = cv_node_commit_genesis(n);
-    return rc ? rc : resume_chain(n);
+    if (!rc)
+        rc = resume_chain(n);
+    uint64_t tx_max;
+    if (!rc && cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
+        atomic_store(&n->tx_max_bytes, tx_max);
+    cv_node_data_path(n, CV_NODE_DECIDED_LOG, path, sizeof path);
+    return rc ? rc : cv_node_recover_decided(n, path);
 }
 
 int cv_node_open(const cv_node_config *cfg, cv_node **out)
@@ -157,9 +172,6 @@ int cv_node_open(const cv_node_config *cfg, cv_node **out)
         cv_node_close(n);
         return rc;
     }
-    uint64_t tx_max;
-    if (cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
-        atomic_store(&n->tx_max_bytes, tx_max);
     *out = n;
     return CV_OK;
 }
@@ -180,7 +192,7 @@ int cv_node_start(cv_node *n)
     n->started = 1;
     cv_address_string(&n->key.pub, addr);
     cv_info("node started: chain %s (%s suite), height %llu, proposer %s", n->genesis.chain.chain_id,
-            cv_suite_name(n->genesis.chain.suite), (unsigned long long)n->height, addr);
+            cv_suite_name(n->genesis.chain.suite), (unsigned long long)n->stored.height, addr);
     return CV_OK;
 }
 
@@ -196,6 +208,7 @@ void cv_node_close(cv_node *n)
         else
             pthread_join(n->engine_thread, NULL);
     }
+    cv_node_writer_stop(n);
     pthread_mutex_lock(&n->mu);
     pthread_cond_broadcast(&n->committed);
     pthread_mutex_unlock(&n->mu);
@@ -223,17 +236,9 @@ const char *cv_node_genesis_text(const cv_node *n, size_t *len)
     return (const char *)n->genesis_text.data;
 }
 
-static uint64_t current_height(cv_node *n)
-{
-    pthread_mutex_lock(&n->mu);
-    uint64_t h = n->height;
-    pthread_mutex_unlock(&n->mu);
-    return h;
-}
-
 int cv_node_validators(cv_node *n, uint64_t height, cv_valset *out, uint64_t *from)
 {
-    uint64_t tip = current_height(n);
+    uint64_t tip = cv_node_stored_height(n);
     if (height > tip + CV_VALSET_DELAY)
         return cv_fail(CV_ENOTFOUND, "the validators of height %llu are not known yet (last block %llu; known "
                        "up to %llu)", (unsigned long long)height, (unsigned long long)tip,
@@ -285,7 +290,7 @@ static int admit(cv_node *n, const uint8_t *const *txs, const size_t *lens, size
     cv_tx *decoded = malloc((count ? count : 1) * sizeof *decoded);
     if (!decoded)
         return cv_fail(CV_ENOMEM, "out of memory admitting %zu transactions", count);
-    uint64_t height = current_height(n) + 1;
+    uint64_t height = cv_node_stored_height(n) + 1;
     size_t tx_max = (size_t)atomic_load(&n->tx_max_bytes);
     int pinned = cv_store_pin(n->store) == CV_OK; /* one read for the batch's checks */
     for (size_t i = 0; i < count; i++) {
@@ -381,11 +386,11 @@ int cv_node_wait_height(cv_node *n, uint64_t after, int timeout_ms, uint64_t *he
     struct timespec deadline = deadline_after(timeout_ms);
     for (;;) {
         uint64_t seq = commit_seq(n);
-        *height = current_height(n);
+        *height = cv_node_stored_height(n);
         if (*height > after)
             return CV_OK;
         if (!wait_commit(n, seq, &deadline)) {
-            *height = current_height(n);
+            *height = cv_node_stored_height(n);
             return *height > after ? CV_OK : cv_fail(CV_ENOTFOUND, "no block above %llu within %d ms",
                                                     (unsigned long long)after, timeout_ms);
         }
@@ -395,7 +400,7 @@ int cv_node_wait_height(cv_node *n, uint64_t after, int timeout_ms, uint64_t *he
 void cv_node_get_status(cv_node *n, cv_node_status *st)
 {
     memset(st, 0, sizeof *st);
-    st->height = current_height(n);
+    st->height = cv_node_stored_height(n);
     st->mempool_size = cv_mempool_size(n->mempool);
     st->mempool_max = cv_mempool_capacity(n->mempool);
     st->txs_committed = atomic_load(&n->txs_committed);

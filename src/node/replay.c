@@ -100,8 +100,12 @@ static int rebuild_and_store(replay *rp, const cv_header *stored, const uint8_t 
         rc = compare_headers(stored, &h);
     if (!rc)
         rc = cv_header_hash(rp->genesis.chain.suite, &h, rp->prev_hash);
+    cv_buf valset = {0};
     if (!rc)
-        rc = cv_commit_store(rp->scratch, &h, rp->prev_hash, raw, len, r, txs, NULL, 0, rp->genesis.chain.suite);
+        rc = cv_commit_valset(rp->scratch, rp->genesis.chain.suite, r, txs, &valset);
+    if (!rc)
+        rc = cv_commit_store(rp->scratch, &h, rp->prev_hash, raw, len, r, txs, NULL, 0, &valset);
+    cv_buf_free(&valset);
     if (!rc) /* a block's own change applies two heights later: its sets are final now */
         rc = compare_sets(rp, stored);
     rp->prev = h;

@@ -201,7 +201,9 @@ int e2e_start(e2e_chain *c)
         int status;
         if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
             c->pid = 0;
-            return cv_fail(CV_EIO, "the node exited at start (see %s)", log);
+            if (WIFSIGNALED(status))
+                return cv_fail(CV_EIO, "the node was killed by signal %d at start (see %s)", WTERMSIG(status), log);
+            return cv_fail(CV_EIO, "the node exited at start with status %d (see %s)", WEXITSTATUS(status), log);
         }
         if (e2e_height(c, &h) == CV_OK)
             return CV_OK;
@@ -441,4 +443,30 @@ int e2e_check_tx(e2e_chain *c, const uint8_t tx_hash[CV_HASH_LEN], uint64_t *hei
     json_decref(block);
     json_decref(got);
     return rc;
+}
+
+int e2e_same_chain(e2e_chain *c, size_t n, const int *alive)
+{
+    uint64_t low = UINT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h;
+        if (alive[i] && e2e_height(&c[i], &h) == CV_OK && h < low)
+            low = h;
+    }
+    int same = low != UINT64_MAX && low > 0;
+    for (uint64_t h = 1; same && h <= low; h++) {
+        char first[2 * CV_HASH_LEN + 1] = "", hex[2 * CV_HASH_LEN + 1];
+        for (size_t i = 0; i < n && same; i++) {
+            if (!alive[i])
+                continue;
+            same = e2e_block_hash(&c[i], h, hex) == CV_OK && (!first[0] || strcmp(first, hex) == 0);
+            if (!first[0])
+                strcpy(first, hex);
+        }
+        if (!same)
+            fprintf(stderr, "nodes differ at height %llu\n", (unsigned long long)h);
+    }
+    fprintf(stderr, "  same chain on the live nodes up to height %llu: %s\n", (unsigned long long)low,
+            same ? "yes" : "NO");
+    return same;
 }

@@ -36,6 +36,10 @@ int e2e_init_consortium(e2e_chain *c, size_t n, const char *civitas, const char 
 /* A block hash at height as a node reports it (hex), via block_get. */
 int e2e_block_hash(e2e_chain *c, uint64_t height, char hex[2 * CV_HASH_LEN + 1]);
 
+/* 1 if every node c[i] with alive[i] reports the same block hash at every
+ * height up to the lowest of their heights (printed, with any difference). */
+int e2e_same_chain(e2e_chain *c, size_t n, const int *alive);
+
 /* Removes a directory tree (the consortium's). */
 void e2e_remove_tree(const char *dir);
 

@@ -59,34 +59,6 @@ static uint64_t wait_height(e2e_chain *c, uint64_t height)
     return h;
 }
 
-/* Every node in alive[] reports the same block hash at every height up to
- * the lowest of their heights. */
-static int same_chain(e2e_chain *c, const int *alive)
-{
-    uint64_t low = UINT64_MAX;
-    for (int i = 0; i < NODES; i++) {
-        uint64_t h;
-        if (alive[i] && e2e_height(&c[i], &h) == CV_OK && h < low)
-            low = h;
-    }
-    int same = low != UINT64_MAX && low > 0;
-    for (uint64_t h = 1; same && h <= low; h++) {
-        char first[2 * CV_HASH_LEN + 1] = "", hex[2 * CV_HASH_LEN + 1];
-        for (int i = 0; i < NODES && same; i++) {
-            if (!alive[i])
-                continue;
-            same = e2e_block_hash(&c[i], h, hex) == CV_OK && (!first[0] || strcmp(first, hex) == 0);
-            if (!first[0])
-                strcpy(first, hex);
-        }
-        if (!same)
-            fprintf(stderr, "nodes differ at height %llu\n", (unsigned long long)h);
-    }
-    fprintf(stderr, "  same chain on the live nodes up to height %llu: %s\n", (unsigned long long)low,
-            same ? "yes" : "NO");
-    return same;
-}
-
 static void test_faults(e2e_chain *c)
 {
     int alive[NODES] = {1, 1, 1, 1};
@@ -94,20 +66,20 @@ static void test_faults(e2e_chain *c)
     fprintf(stderr, "== load on 4 nodes\n");
     CHECK(load(&c[0], 600) == 600);
     CHECK(load(&c[2], 200) == 200);
-    CHECK(same_chain(c, alive));
+    CHECK(e2e_same_chain(c, NODES, alive));
 
     fprintf(stderr, "== node 4 killed: the others go on\n");
     CHECK(e2e_stop(&c[3], SIGKILL) == 128 + SIGKILL);
     alive[3] = 0;
     CHECK(load(&c[1], 300) == 300);
-    CHECK(same_chain(c, alive));
+    CHECK(e2e_same_chain(c, NODES, alive));
 
     fprintf(stderr, "== node 4 restarted: it catches up\n");
     CHECK_OK(e2e_start(&c[3]));
     alive[3] = 1;
     CHECK_OK(e2e_height(&c[0], &h));
     CHECK(wait_height(&c[3], h) >= h);
-    CHECK(same_chain(c, alive));
+    CHECK(e2e_same_chain(c, NODES, alive));
 
     fprintf(stderr, "== nodes 3 and 4 killed: the chain stops without forking\n");
     CHECK(e2e_stop(&c[2], SIGKILL) == 128 + SIGKILL);
@@ -119,7 +91,7 @@ static void test_faults(e2e_chain *c)
     pause_ms(4000);
     CHECK_OK(e2e_height(&c[0], &after));
     CHECK(after == before);
-    CHECK(same_chain(c, alive));
+    CHECK(e2e_same_chain(c, NODES, alive));
 
     fprintf(stderr, "== nodes 3 and 4 restarted: the chain resumes\n");
     CHECK_OK(e2e_start(&c[2]));
@@ -127,7 +99,7 @@ static void test_faults(e2e_chain *c)
     alive[2] = alive[3] = 1;
     CHECK(wait_height(&c[0], after + 2) >= after + 2);
     CHECK(load(&c[3], 200) == 200);
-    CHECK(same_chain(c, alive));
+    CHECK(e2e_same_chain(c, NODES, alive));
 }
 
 /* Makes an outsider's home: a fresh node (its own key and genesis) whose
@@ -298,7 +270,7 @@ static void test_validator_change(e2e_chain *c)
     for (int k = 1; k < NODES; k++)
         CHECK(wait_height(&c[k], tip) >= tip);
     int alive[NODES] = {1, 1, 1, 1};
-    CHECK(same_chain(c, alive));
+    CHECK(e2e_same_chain(c, NODES, alive));
 }
 
 /* Stamps dir/name through node 2; its receipt goes next to it. */
