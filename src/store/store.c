@@ -8,7 +8,9 @@
  *   blocks    height (8) -> encoded block
  *   certs     height (8) -> commit certificate
  *   hashes    block hash -> height (8)
- *   txs       tx hash -> height (8) || index (4)
+ *   txs       tx hash -> height (8) || index (4), with
+ *   txruns    height (8) -> the block's sorted (tx hash, index) entries not
+ *             yet moved into txs (the two levels of txindex.c)
  *   replay    replay key (expiry (8) || body hash) -> empty; keys whose expiry
  *             is below the next height are pruned at each commit
  *   receipts  height (8) || index (4) -> encoded receipt
@@ -60,9 +62,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/endian.h"
 #include "base/err.h"
+#include "store/txindex.h"
 
-#define FORMAT_VERSION 3
+#define FORMAT_VERSION 4 /* 3 lacked txruns: it is opened and upgraded */
 #define MAP_INITIAL ((size_t)64 << 20) /* grows by doubling */
 #define MAX_READERS 512                 /* read transactions open at once */
 #define HEIGHT_LEN 8
@@ -71,11 +75,12 @@
 #define HEX_SHOWN 32 /* bytes of a key shown in messages */
 
 enum {
-    DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_REPLAY, DB_RECEIPTS, DB_STATE, DB_VALSETS, DB_BLOBS, DB_COUNT
+    DB_META, DB_BLOCKS, DB_CERTS, DB_HASHES, DB_TXS, DB_REPLAY, DB_RECEIPTS, DB_STATE, DB_VALSETS, DB_BLOBS,
+    DB_TXRUNS, DB_COUNT
 };
 
-static const char *const db_names[DB_COUNT] = {"meta",    "blocks",   "certs", "hashes",  "txs",
-                                               "replay",  "receipts", "state", "valsets", "blobs"};
+static const char *const db_names[DB_COUNT] = {"meta",     "blocks", "certs",   "hashes", "txs",   "replay",
+                                               "receipts", "state",  "valsets", "blobs",  "txruns"};
 
 static const char tip_key[] = "tip";
 static const char format_key[] = "format";
@@ -88,31 +93,6 @@ struct cv_store {
     atomic_uint_fast64_t commits; /* LMDB commits that returned (see read_begin) */
     char dir[];
 };
-
-static void put_be64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v)
-{
-    for (int i = 3; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static uint32_t get_be32(const uint8_t *p)
-{
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static MDB_val val(const void *p, size_t n)
 {
@@ -211,14 +191,15 @@ static int open_env(cv_store *s)
     return CV_OK;
 }
 
-/* Writes the format version into a new store, or checks an existing one's. */
+/* Writes the format version into a new store, or checks an existing one's
+ * (format 3 becomes 4: its tx index is a complete first level). */
 static int check_format(cv_store *s, MDB_txn *txn)
 {
     uint8_t mine[4];
-    put_be32(mine, FORMAT_VERSION);
+    cv_put_be32(mine, FORMAT_VERSION);
     MDB_val k = val(format_key, sizeof format_key - 1), v;
     int rc = mdb_get(txn, s->db[DB_META], &k, &v);
-    if (rc == MDB_NOTFOUND) {
+    if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 4 && cv_get_be32(v.mv_data) == 3)) {
         v = val(mine, sizeof mine);
         rc = mdb_put(txn, s->db[DB_META], &k, &v, 0);
     }
@@ -226,7 +207,7 @@ static int check_format(cv_store *s, MDB_txn *txn)
         return fail_mdb(s, rc, "cannot read or write its format");
     if (v.mv_size != sizeof mine || memcmp(v.mv_data, mine, sizeof mine) != 0)
         return cv_fail(CV_EINVAL, "store %s has format %" PRIu32 ", this build reads format %d",
-                       s->dir, v.mv_size == 4 ? get_be32(v.mv_data) : 0, FORMAT_VERSION);
+                       s->dir, v.mv_size == 4 ? cv_get_be32(v.mv_data) : 0, FORMAT_VERSION);
     return CV_OK;
 }
 
@@ -356,7 +337,7 @@ static int check_next_height(writer *w)
         return write_failed(w, rc, "cannot read the last height");
     if (v.mv_size != TIP_LEN)
         return cv_fail(CV_EIO, "store %s is corrupt: its tip has %zu bytes", w->s->dir, v.mv_size);
-    uint64_t next = get_be64(v.mv_data) + 1;
+    uint64_t next = cv_get_be64(v.mv_data) + 1;
     if (w->b->height != next)
         return cv_fail(CV_EINVAL, "block height %" PRIu64 " is not the next height %" PRIu64,
                        w->b->height, next);
@@ -368,7 +349,7 @@ static int put_block(writer *w)
 {
     const cv_store_batch *b = w->b;
     uint8_t tip[TIP_LEN];
-    put_be64(tip, b->height);
+    cv_put_be64(tip, b->height);
     memcpy(tip + HEIGHT_LEN, b->hash, CV_HASH_LEN);
     memcpy(tip + HEIGHT_LEN + CV_HASH_LEN, b->state_root, CV_HASH_LEN);
     int rc;
@@ -382,28 +363,28 @@ static int put_block(writer *w)
     if ((rc = put(w, DB_META, tip_key, sizeof tip_key - 1, tip, TIP_LEN, 0)))
         return write_failed(w, rc, "the tip");
     uint8_t from[HEIGHT_LEN];
-    put_be64(from, b->valset_from);
+    cv_put_be64(from, b->valset_from);
     if (b->valset && (rc = put(w, DB_VALSETS, from, HEIGHT_LEN, b->valset, b->valset_len, MDB_APPEND)))
         return write_failed(w, rc, "the validator set from height %" PRIu64, b->valset_from);
     return CV_OK;
 }
 
-/* Per transaction: its location, its replay key and its receipt. */
+/* The block's run of the tx index (and this height's move of older runs),
+ * then per transaction its replay key and its receipt. */
 static int put_transactions(writer *w)
 {
     const cv_store_batch *b = w->b;
     uint8_t loc[LOC_LEN];
-    put_be64(loc, b->height);
+    cv_put_be64(loc, b->height);
     char hex[2 * HEX_SHOWN + 4];
+    int rc = cv_txindex_put_run(w->txn, w->s->db[DB_TXRUNS], b->height, b->tx_hashes, b->tx_count);
+    if (rc)
+        return write_failed(w, rc, "its transaction index");
+    if ((rc = cv_txindex_merge(w->txn, w->s->db[DB_TXS], w->s->db[DB_TXRUNS], b->height)))
+        return write_failed(w, rc, "the transaction index's move");
     for (size_t i = 0; i < b->tx_count; i++) {
         int seen = !b->tx_seen || b->tx_seen[i];
-        put_be32(loc + HEIGHT_LEN, (uint32_t)i);
-        int rc = put(w, DB_TXS, b->tx_hashes[i], CV_HASH_LEN, loc, LOC_LEN, MDB_NOOVERWRITE);
-        if (rc == MDB_KEYEXIST && !seen)
-            rc = 0; /* a rejected replay of an indexed transaction: the first place stays */
-        if (rc)
-            return write_failed(w, rc, "transaction %zu (hash %s)", i,
-                                hex_shown(b->tx_hashes[i], CV_HASH_LEN, hex));
+        cv_put_be32(loc + HEIGHT_LEN, (uint32_t)i);
         if (seen && (rc = put(w, DB_REPLAY, b->tx_replay_keys[i], CV_REPLAY_KEY_LEN, loc, 0, MDB_NOOVERWRITE)))
             return write_failed(w, rc, "transaction %zu (replay key %s)", i,
                                 hex_shown(b->tx_replay_keys[i], CV_REPLAY_KEY_LEN, hex));
@@ -439,7 +420,7 @@ static int prune_replay_keys(writer *w)
     if (rc)
         return write_failed(w, rc, "cannot open the replay index");
     while ((rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST)) == 0 && k.mv_size == CV_REPLAY_KEY_LEN &&
-           get_be64(k.mv_data) <= w->b->height)
+           cv_get_be64(k.mv_data) <= w->b->height)
         if ((rc = mdb_cursor_del(cur, 0)))
             break;
     mdb_cursor_close(cur);
@@ -647,7 +628,7 @@ int cv_store_height(cv_store *s, uint64_t *height)
     uint8_t tip[TIP_LEN];
     int rc = read_tip(s, tip);
     if (rc == CV_OK)
-        *height = get_be64(tip);
+        *height = cv_get_be64(tip);
     return rc;
 }
 
@@ -664,7 +645,7 @@ int cv_store_state_root(cv_store *s, uint8_t out[CV_HASH_LEN])
 static int read_by_height(cv_store *s, int db, uint64_t height, cv_buf *out, const char *what)
 {
     uint8_t key[HEIGHT_LEN];
-    put_be64(key, height);
+    cv_put_be64(key, height);
     int rc = read_value(s, db, key, sizeof key, out, NULL, 0);
     if (rc == CV_ENOTFOUND)
         return cv_fail(rc, "no %s height %" PRIu64, what, height);
@@ -689,7 +670,7 @@ static int read_valset(cv_store *s, MDB_txn *txn, uint64_t height, uint64_t *fro
     if (mrc)
         return fail_mdb(s, mrc, "cannot open the validator sets");
     uint8_t key[HEIGHT_LEN];
-    put_be64(key, height);
+    cv_put_be64(key, height);
     MDB_val k = val(key, sizeof key), v;
     mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
     if (mrc == MDB_NOTFOUND)
@@ -704,7 +685,7 @@ static int read_valset(cv_store *s, MDB_txn *txn, uint64_t height, uint64_t *fro
     else if (k.mv_size != HEIGHT_LEN)
         rc = cv_fail(CV_EIO, "store %s is corrupt: a validator-set key has %zu bytes", s->dir, k.mv_size);
     else {
-        *from = get_be64(k.mv_data);
+        *from = cv_get_be64(k.mv_data);
         cv_buf_reset(out);
         rc = cv_buf_append(out, v.mv_data, v.mv_size);
     }
@@ -731,23 +712,23 @@ int cv_store_block_height(cv_store *s, const uint8_t hash[CV_HASH_LEN], uint64_t
     if (rc == CV_ENOTFOUND)
         return cv_fail(rc, "no block has hash %s", hex_shown(hash, CV_HASH_LEN, hex));
     if (rc == CV_OK)
-        *height = get_be64(value);
+        *height = cv_get_be64(value);
     return rc;
 }
 
 int cv_store_tx_location(cv_store *s, const uint8_t tx_hash[CV_HASH_LEN], uint64_t *height,
                          uint32_t *index)
 {
-    uint8_t loc[LOC_LEN];
+    MDB_txn *txn;
     char hex[2 * HEX_SHOWN + 4];
-    int rc = read_value(s, DB_TXS, tx_hash, CV_HASH_LEN, NULL, loc, sizeof loc);
-    if (rc == CV_ENOTFOUND)
-        return cv_fail(rc, "transaction %s is not committed", hex_shown(tx_hash, CV_HASH_LEN, hex));
-    if (rc == CV_OK) {
-        *height = get_be64(loc);
-        *index = get_be32(loc + HEIGHT_LEN);
-    }
-    return rc;
+    int rc = read_begin(s, &txn);
+    if (rc)
+        return rc;
+    int mrc = cv_txindex_find(txn, s->db[DB_TXS], s->db[DB_TXRUNS], tx_hash, height, index);
+    read_end(s, txn);
+    if (mrc == MDB_NOTFOUND)
+        return cv_fail(CV_ENOTFOUND, "transaction %s is not committed", hex_shown(tx_hash, CV_HASH_LEN, hex));
+    return mrc ? fail_mdb(s, mrc, "cannot read the transaction index") : CV_OK;
 }
 
 int cv_store_replay_seen(cv_store *s, const uint8_t key[CV_REPLAY_KEY_LEN])
@@ -763,8 +744,8 @@ int cv_store_replay_seen(cv_store *s, const uint8_t key[CV_REPLAY_KEY_LEN])
 int cv_store_receipt(cv_store *s, uint64_t height, uint32_t index, cv_buf *out)
 {
     uint8_t key[LOC_LEN];
-    put_be64(key, height);
-    put_be32(key + HEIGHT_LEN, index);
+    cv_put_be64(key, height);
+    cv_put_be32(key + HEIGHT_LEN, index);
     int rc = read_value(s, DB_RECEIPTS, key, sizeof key, out, NULL, 0);
     if (rc == CV_ENOTFOUND)
         return cv_fail(rc, "no receipt for transaction %" PRIu32 " of block %" PRIu64, index, height);
