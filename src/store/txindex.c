@@ -99,8 +99,10 @@ int cv_txindex_merge(MDB_txn *txn, MDB_dbi txs, MDB_dbi runs, uint64_t height)
     int rc = mdb_cursor_open(txn, runs, &cur);
     if (rc)
         return rc;
-    /* Move this block's slice out of every older run (the data of a run
-     * stays valid while txs, another database, is written). */
+    /* Move this block's slice out of every older run. A run's data stays
+     * valid while txs, another database, is written: older runs' overflow
+     * pages are not dirty in this transaction, and LMDB never spills the
+     * pages under an open cursor. */
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && cv_get_be64(k.mv_data) < height;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
         if ((rc = move_slice(txn, txs, &k, &v, slice)))
