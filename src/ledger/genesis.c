@@ -349,3 +349,13 @@ int cv_genesis_to_json(const cv_genesis *g, cv_buf *out)
     free(text);
     return rc;
 }
+
+int cv_genesis_write(const cv_genesis *g, const char *path)
+{
+    cv_buf text = {0};
+    int rc = cv_genesis_to_json(g, &text);
+    if (!rc)
+        rc = cv_file_write(path, text.data, text.len, 0644, 1);
+    cv_buf_free(&text);
+    return rc;
+}

@@ -69,6 +69,9 @@ void cv_genesis_free(cv_genesis *g);
 
 /* Renders g as a genesis document (the inverse of cv_genesis_parse). */
 int cv_genesis_to_json(const cv_genesis *g, cv_buf *out);
+/* Renders g into a new file at path (the inverse of cv_genesis_load);
+ * CV_EEXIST if path exists. */
+int cv_genesis_write(const cv_genesis *g, const char *path);
 
 /* The parameter table: names, defaults and limits. */
 typedef struct {

@@ -610,10 +610,8 @@ int cv_node_bft_start(cv_node *n, cv_node_bft **out)
     cv_msg_queue_init(&b->tx_q, QUEUE_BYTES);
     cv_node_data_path(n, "consensus.record", b->wal_path, sizeof b->wal_path);
     cv_node_data_path(n, "consensus.valid", b->valid_path, sizeof b->valid_path);
-    char decided_path[1100];
-    cv_node_data_path(n, CV_NODE_DECIDED_LOG, decided_path, sizeof decided_path);
     b->vs = &n->cur_set;
-    int rc = cv_node_writer_start(n, decided_path);
+    int rc = cv_node_writer_start(n);
     if (!rc) /* first: a restored engine may resend what it said before the restart */
         rc = start_net(b);
     if (!rc)

@@ -42,7 +42,7 @@ typedef struct {
     cv_buf cert, valset;          /* block's certificate, the set it leaves */
     cv_state_overlay overlay;     /* the store's state with block on top */
     int held;                     /* block, cert, valset and overlay are set */
-    char log_path[1100];          /* the decided-block log ("": none) */
+    char log_path[1100];          /* the decided-block log */
     pthread_t thread;
     int running;
     pthread_mutex_t mu;
@@ -127,13 +127,14 @@ void cv_node_publish(cv_node *n, const cv_node_block *b, uint64_t started_ms);
 
 /* ---- writer.c ---- */
 
-/* Starts the writer thread; decided blocks are logged to log_path. */
-int cv_node_writer_start(cv_node *n, const char *log_path);
+/* Starts the writer thread; decided blocks are logged to
+ * CV_NODE_DECIDED_LOG in the data directory. */
+int cv_node_writer_start(cv_node *n);
 /* Waits for the block in flight, then ends the thread. */
 void cv_node_writer_stop(cv_node *n);
 
-/* Commits b (with its certificate, or none) on the calling thread: decides
- * it, stores it and makes it the last block. */
+/* Commits b (with its certificate, or none) on the calling thread: stores
+ * it, makes it the last block and decides it. */
 int cv_node_commit(cv_node *n, cv_node_block *b, const uint8_t *cert, size_t cert_len);
 
 /* Commits b, taking it over, without waiting for the store: logs it
@@ -146,7 +147,7 @@ int cv_node_commit_async(cv_node *n, cv_node_block *b, const uint8_t *cert, size
 int cv_node_flush(cv_node *n);
 
 /* At start: commits the block of the decided log if the store lacks it. */
-int cv_node_recover_decided(cv_node *n, const char *log_path);
+int cv_node_recover_decided(cv_node *n);
 
 /* Commits block 0: the genesis state, its previous hash the genesis hash. */
 int cv_node_commit_genesis(cv_node *n);

@@ -155,8 +155,7 @@ static int open_parts(cv_node *n)
     uint64_t tx_max;
     if (!rc && cv_exec_param(&n->src, "tx_max_bytes", &tx_max) == CV_OK)
         atomic_store(&n->tx_max_bytes, tx_max);
-    cv_node_data_path(n, CV_NODE_DECIDED_LOG, path, sizeof path);
-    return rc ? rc : cv_node_recover_decided(n, path);
+    return rc ? rc : cv_node_recover_decided(n);
 }
 
 int cv_node_open(const cv_node_config *cfg, cv_node **out)

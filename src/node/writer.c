@@ -85,11 +85,10 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int cv_node_writer_start(cv_node *n, const char *log_path)
+int cv_node_writer_start(cv_node *n)
 {
     cv_node_writer *w = &n->writer;
-    if (snprintf(w->log_path, sizeof w->log_path, "%s", log_path) >= (int)sizeof w->log_path)
-        return cv_fail(CV_EINVAL, "path too long: %s", log_path);
+    cv_node_data_path(n, CV_NODE_DECIDED_LOG, w->log_path, sizeof w->log_path);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, n) != 0) {
@@ -141,15 +140,11 @@ int cv_node_commit(cv_node *n, cv_node_block *b, const uint8_t *cert, size_t cer
         return rc;
     release_held(n);
     cv_buf valset = {0};
-    uint64_t t0 = cv_node_mono_ms();
     rc = cv_commit_valset(n->store, n->genesis.chain.suite, &b->result, b->txs, &valset);
     if (!rc)
-        rc = cv_commit_store(n->store, &b->header, b->hash, b->encoded.data, b->encoded.len, &b->result, b->txs,
-                             cert, cert_len, &valset);
+        rc = store_block(n, b, cert, cert_len, &valset);
     if (!rc)
         rc = cv_node_decide(n, b, &valset);
-    if (!rc)
-        cv_node_publish(n, b, t0);
     cv_buf_free(&valset);
     return rc;
 }
@@ -206,8 +201,10 @@ int cv_node_commit_async(cv_node *n, cv_node_block *b, const uint8_t *cert, size
     return CV_OK;
 }
 
-int cv_node_recover_decided(cv_node *n, const char *log_path)
+int cv_node_recover_decided(cv_node *n)
 {
+    char log_path[sizeof n->writer.log_path];
+    cv_node_data_path(n, CV_NODE_DECIDED_LOG, log_path, sizeof log_path);
     cv_buf raw = {0};
     if (access(log_path, F_OK) != 0)
         return CV_OK;

@@ -64,14 +64,9 @@ static int write_genesis(void)
     add_account(&g, &admin, "notary");
     strcpy(accounts[0].roles[accounts[0].nroles++], "admin");
     add_account(&g, &reader, NULL);
-    cv_buf text = {0};
     char path[128];
     snprintf(path, sizeof path, "%s/genesis.json", home);
-    int rc = cv_genesis_to_json(&g, &text);
-    if (!rc)
-        rc = cv_file_write(path, text.data, text.len, 0644, 1);
-    cv_buf_free(&text);
-    return rc;
+    return cv_genesis_write(&g, path);
 }
 
 static int open_node(void)

@@ -14,8 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "check.h"
 #include "store/store.h"
+#include "store/txindex.h"
 
 #define KEY_LEN 14   /* "t/" || height (8) || index (4) */
 #define VALUE_LEN 16
@@ -512,6 +515,27 @@ static void test_unseen_transactions(void)
     remove_dir(dir);
 }
 
+/* The number of entries of a store's table, read with LMDB directly (the
+ * store closed). */
+static int table_entries(const char *dir, const char *table, size_t *out)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_stat st;
+    int rc = mdb_env_create(&env);
+    if (rc)
+        return cv_fail(CV_EIO, "%s: %s", table, mdb_strerror(rc));
+    if (!(rc = mdb_env_set_maxdbs(env, 16)) && !(rc = mdb_env_open(env, dir, MDB_RDONLY, 0600)) &&
+        !(rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn))) {
+        if (!(rc = mdb_dbi_open(txn, table, 0, &dbi)) && !(rc = mdb_stat(txn, dbi, &st)))
+            *out = st.ms_entries;
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc ? cv_fail(CV_EIO, "%s: %s", table, mdb_strerror(rc)) : CV_OK;
+}
+
 /* A block repeating (as a refused replay) transaction src_index of block
  * src as its transaction 0. */
 static int commit_with_repeat(cv_store *s, uint64_t h, size_t ntx, uint64_t src, size_t src_index)
@@ -585,6 +609,14 @@ static void test_tx_index_levels(void)
         CHECK_OK(cv_store_open(dir, &s));
     }
     cv_store_close(s);
+    /* Entries did move: the runs of the last 64 blocks are kept, the older
+     * ones are gone and their entries are in the index (block 100's repeat
+     * of a transaction of block 5 added none). */
+    size_t runs = 0, indexed = 0;
+    CHECK_OK(table_entries(dir, "txruns", &runs));
+    CHECK_OK(table_entries(dir, "txs", &indexed));
+    CHECK(runs == CV_TXINDEX_SLICES);
+    CHECK(indexed >= (blocks - CV_TXINDEX_SLICES) * 7 - 1 && indexed < blocks * 7);
     remove_dir(dir);
 }
 

@@ -37,14 +37,9 @@ static int write_genesis(void)
     for (size_t i = 0; i < g.nparams; i++)
         params[i] = (cv_param){info[i].name, info[i].def};
     strcpy(account.roles[account.nroles++], "notary");
-    cv_buf text = {0};
     char path[128];
     snprintf(path, sizeof path, "%s/genesis.json", home);
-    int rc = cv_genesis_to_json(&g, &text);
-    if (!rc)
-        rc = cv_file_write(path, text.data, text.len, 0644, 1);
-    cv_buf_free(&text);
-    return rc;
+    return cv_genesis_write(&g, path);
 }
 
 static int open_node(cv_node **n)
@@ -148,7 +143,7 @@ int main(void)
     snprintf(data, sizeof data, "%s/data", home);
     cv_node_data_path(n, CV_NODE_DECIDED_LOG, log_path, sizeof log_path);
     CHECK(strncmp(log_path, data, strlen(data)) == 0);
-    CHECK_OK(cv_node_writer_start(n, log_path));
+    CHECK_OK(cv_node_writer_start(n));
 
     /* Block 1: decided at once, stored in the background. */
     cv_random(doc, sizeof doc);
